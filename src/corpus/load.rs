@@ -1,0 +1,614 @@
+//! YAML node tree → item model (SPEC §2.1–§2.2).
+//!
+//! Every key has an English name and Chinese aliases; keys and enumerated values are also
+//! accepted in Traditional script. Unknown keys, duplicate keys, wrong types and unknown
+//! enumerated values are errors with a span and a "did you mean" — never silently dropped.
+//! Errors are collected for the whole file, not just the first.
+
+use std::sync::Arc;
+
+use super::model::{
+    ACQUISITION, COMPLEX, Chain, Citation, Date, Domain, FORMAT, HANDLING, ITEM_TYPE, Item, LEVEL, ListHeader, MATERIAL_KIND,
+    Material, ONLINE, PROMISE, SOURCE, Waiver,
+};
+use super::normalize;
+use super::reference::Registry;
+use super::yaml::{Node, NodeKind};
+use crate::diag::{SourceError, did_you_mean};
+use crate::source::{SourceFile, Span, Spanned};
+use crate::tr;
+
+/// The keys of one kind of mapping: canonical English key → accepted aliases.
+struct Keys(&'static [(&'static str, &'static [&'static str])]);
+
+const FILE_KEYS: Keys = Keys(&[("list", &["清单"]), ("items", &["事项"]), ("chains", &["一件事"])]);
+const HEADER_KEYS: Keys = Keys(&[
+    ("title", &["标题"]),
+    ("region", &["地区"]),
+    ("level", &["层级"]),
+    ("department", &["部门", "实施主体"]),
+    ("version", &["版本"]),
+]);
+const ITEM_KEYS: Keys = Keys(&[
+    ("code", &["事项编码"]),
+    ("name", &["事项名称", "名称"]),
+    ("type", &["事项类型"]),
+    ("department", &["部门", "实施主体"]),
+    ("basis", &["设定依据", "依据"]),
+    ("handling", &["办件类型"]),
+    ("promise", &["四办类别"]),
+    ("legal_days", &["法定时限", "法定办结时限"]),
+    ("promised_days", &["承诺时限", "承诺办结时限"]),
+    ("visits", &["到现场次数"]),
+    ("online", &["网办深度"]),
+    ("departments", &["办理部门"]),
+    ("steps", &["办理环节", "办理环节数"]),
+    ("in_hall", &["入驻大厅", "入驻服务大厅"]),
+    ("extendable", &["基层延伸", "可向基层延伸"]),
+    ("citywide", &["同城通办"]),
+    ("complex", &["复杂情形"]),
+    ("superior", &["上级机关"]),
+    ("fee", &["收费"]),
+    ("waivers", &["豁免"]),
+    ("materials", &["申请材料"]),
+]);
+const MATERIAL_KEYS: Keys = Keys(&[
+    ("name", &["材料名称", "名称"]),
+    ("kind", &["材料类型"]),
+    ("source", &["材料来源"]),
+    ("acquisition", &["获取方式"]),
+    ("provider", &["获取部门", "材料获取部门", "出具单位"]),
+    ("basis", &["依据", "材料依据", "设定依据"]),
+    ("copies", &["份数"]),
+    ("format", &["形式"]),
+    ("note", &["备注"]),
+    ("waivers", &["豁免"]),
+]);
+const WAIVER_KEYS: Keys = Keys(&[
+    ("rule", &["规则"]),
+    ("reason", &["理由"]),
+    ("approved_by", &["批准文件"]),
+    ("expires", &["失效日期"]),
+]);
+const CHAIN_KEYS: Keys = Keys(&[("name", &["名称", "一件事名称"]), ("steps", &["环节"])]);
+const CITATION_KEYS: Keys = Keys(&[("statute", &["法规"]), ("article", &["条款", "条"])]);
+
+impl Keys {
+    fn canonical(&self, key: &str) -> Option<&'static str> {
+        let k = normalize::token(key);
+        self.0.iter().find(|(en, zh)| *en == k || zh.contains(&k.as_str())).map(|(en, _)| *en)
+    }
+
+    fn all(&self) -> impl Iterator<Item = &'static str> {
+        self.0.iter().flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
+    }
+}
+
+/// Options for loading.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Give items without `code` or `name` a placeholder (policy examples only).
+    pub placeholder_identity: bool,
+}
+
+pub struct Loaded {
+    pub header: ListHeader,
+    pub items: Vec<Item>,
+    pub chains: Vec<Chain>,
+}
+
+pub struct Loader<'a> {
+    src: &'a SourceFile,
+    registry: &'a Registry,
+    list: u32,
+    opts: LoadOptions,
+    errors: Vec<SourceError>,
+}
+
+type Entries<'n> = Vec<(&'static str, &'n Node, &'n Node)>;
+
+impl<'a> Loader<'a> {
+    pub fn new(src: &'a SourceFile, registry: &'a Registry, list: u32, opts: LoadOptions) -> Self {
+        Loader { src, registry, list, opts, errors: Vec::new() }
+    }
+
+    fn error(&mut self, code: &'static str, message: String, span: Span, label: String, help: String) {
+        self.errors.push(SourceError::new(code, message).at(self.src, span, label).help(help));
+    }
+
+    /// The part of a span on its first line (for labels on whole mappings).
+    fn first_line(&self, span: Span) -> Span {
+        let text = self.src.slice(span);
+        match text.find('\n') {
+            Some(i) => Span::new(span.file, span.start as usize, span.start as usize + i),
+            None => span,
+        }
+    }
+
+    fn type_error(&mut self, node: &Node, field: &str, expected: &str) {
+        self.error(
+            "qingdan::load::type",
+            tr!("字段 `{}` 的类型不对", "wrong type for `{}`", field),
+            node.span,
+            tr!("应为{}，实为{}", "expected {}, found {}", expected, node.kind_name()),
+            tr!("把 `{}` 写成{}", "write `{}` as {}", field, expected),
+        );
+    }
+
+    /// Loads a whole file.
+    pub fn load(mut self, root: &Node) -> Result<Loaded, Vec<SourceError>> {
+        let mut out = Loaded { header: ListHeader::default(), items: Vec::new(), chains: Vec::new() };
+        let Some(entries) = self.entries(root, &FILE_KEYS, "file") else {
+            return Err(self.errors);
+        };
+        let mut saw_items = false;
+        for (key, _, value) in &entries {
+            match *key {
+                "list" => out.header = self.header(value),
+                "items" => saw_items = true,
+                _ => {}
+            }
+        }
+        let header = Arc::new(out.header.clone());
+        for (key, _, value) in entries {
+            match key {
+                "items" => {
+                    if value.is_null() {
+                        continue;
+                    }
+                    let NodeKind::Seq(items) = &value.kind else {
+                        self.type_error(value, "items", &tr!("事项列表", "a list of items"));
+                        continue;
+                    };
+                    out.items.reserve(items.len());
+                    for n in items {
+                        if let Some(item) = self.item(n, &header) {
+                            out.items.push(item);
+                        }
+                    }
+                }
+                "chains" => {
+                    if let Some(seq) = self.seq(value, "chains") {
+                        for n in seq {
+                            if let Some(c) = self.chain(n) {
+                                out.chains.push(c);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !saw_items && out.chains.is_empty() {
+            self.error(
+                "qingdan::load::no_items",
+                tr!("文件中没有 `items`（事项）", "the file has no `items`"),
+                root.span,
+                tr!("这里缺少 `items:`", "`items:` is missing here"),
+                tr!("清单文件的顶层应有 `items:`（或 `事项:`）", "a list file needs a top-level `items:` (or `事项:`)"),
+            );
+        }
+        if self.errors.is_empty() { Ok(out) } else { Err(self.errors) }
+    }
+
+    /// The entries of a mapping, with keys resolved; unknown and duplicate keys are errors.
+    fn entries<'n>(&mut self, node: &'n Node, keys: &Keys, what: &str) -> Option<Entries<'n>> {
+        let NodeKind::Map(map) = &node.kind else {
+            self.type_error(node, what, &tr!("映射（键: 值）", "a mapping (key: value)"));
+            return None;
+        };
+        let mut out: Entries<'n> = Vec::with_capacity(map.len());
+        for (k, v) in map {
+            let Some(key_text) = k.as_str() else {
+                self.type_error(k, what, &tr!("文字键", "a text key"));
+                continue;
+            };
+            let Some(canonical) = keys.canonical(key_text) else {
+                let suggestion = did_you_mean(key_text, keys.all());
+                let help = match suggestion {
+                    Some(s) => tr!("是不是 `{}`？可用的键：{}", "did you mean `{}`? valid keys: {}", s, keys.all().collect::<Vec<_>>().join(", ")),
+                    None => tr!("可用的键：{}", "valid keys: {}", keys.all().collect::<Vec<_>>().join(", ")),
+                };
+                self.error(
+                    "qingdan::load::unknown_key",
+                    tr!("未知的键 `{}`", "unknown key `{}`", key_text),
+                    k.span,
+                    tr!("{}中没有这个键", "not a key of {}", what),
+                    help,
+                );
+                continue;
+            };
+            if let Some((_, first, _)) = out.iter().find(|(c, _, _)| *c == canonical) {
+                let line = self.src.line_col(first.span.start as usize).line;
+                self.error(
+                    "qingdan::load::duplicate_key",
+                    tr!("键 `{}` 重复", "duplicate key `{}`", key_text),
+                    k.span,
+                    tr!("第 {} 行已有同一个键", "the same key is already on line {}", line),
+                    tr!("删掉其中一个，或合并两处的内容", "remove one of them or merge their values"),
+                );
+                continue;
+            }
+            out.push((canonical, k, v));
+        }
+        Some(out)
+    }
+
+    fn seq<'n>(&mut self, node: &'n Node, field: &str) -> Option<&'n [Node]> {
+        match &node.kind {
+            NodeKind::Seq(items) => Some(items),
+            _ if node.is_null() => Some(&[]),
+            _ => {
+                self.type_error(node, field, &tr!("列表", "a list"));
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, node: &Node, field: &str) -> Option<Spanned<String>> {
+        if node.is_null() {
+            return None;
+        }
+        match node.as_str() {
+            Some(s) => Some(Spanned::new(s.trim().to_string(), node.span)),
+            None => {
+                self.type_error(node, field, &tr!("文字", "text"));
+                None
+            }
+        }
+    }
+
+    fn int(&mut self, node: &Node, field: &str) -> Option<Spanned<i64>> {
+        if node.is_null() {
+            return None;
+        }
+        let parsed = node.as_str().map(normalize::token).and_then(|s| s.parse::<i64>().ok());
+        match parsed {
+            Some(n) if n >= 0 => Some(Spanned::new(n, node.span)),
+            _ => {
+                self.type_error(node, field, &tr!("非负整数", "a whole number ≥ 0"));
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, node: &Node, field: &str) -> Option<Spanned<bool>> {
+        if node.is_null() {
+            return None;
+        }
+        let v = match node.as_str().map(normalize::token).as_deref() {
+            Some("true" | "True" | "TRUE" | "是") => Some(true),
+            Some("false" | "False" | "FALSE" | "否") => Some(false),
+            _ => None,
+        };
+        match v {
+            Some(b) => Some(Spanned::new(b, node.span)),
+            None => {
+                self.type_error(node, field, &tr!("true / false（是 / 否）", "true / false (是 / 否)"));
+                None
+            }
+        }
+    }
+
+    fn date(&mut self, node: &Node, field: &str) -> Option<Spanned<Date>> {
+        let s = self.string(node, field)?;
+        match Date::parse(&s.value) {
+            Some(d) => Some(Spanned::new(d, s.span)),
+            None => {
+                self.type_error(node, field, &tr!("日期 YYYY-MM-DD", "a date YYYY-MM-DD"));
+                None
+            }
+        }
+    }
+
+    fn enumerated(&mut self, node: &Node, field: &str, domain: &'static Domain) -> Option<Spanned<&'static str>> {
+        let s = self.string(node, field)?;
+        let token = normalize::token(&s.value);
+        if let Some(v) = domain.find(&token) {
+            return Some(Spanned::new(v, s.span));
+        }
+        let help = match did_you_mean(&token, domain.values.iter().copied()) {
+            Some(g) => tr!("是不是「{}」？可选值：{}", "did you mean `{}`? valid values: {}", g, domain.values.join(" | ")),
+            None => tr!("可选值：{}", "valid values: {}", domain.values.join(" | ")),
+        };
+        self.error(
+            "qingdan::load::enum",
+            tr!("{}「{}」不是有效值", "`{1}` is not a valid {0}", domain.name, s.value),
+            s.span,
+            tr!("无效的{}", "invalid {}", domain.name),
+            help,
+        );
+        None
+    }
+
+    fn strings(&mut self, node: &Node, field: &str) -> Vec<Spanned<String>> {
+        match &node.kind {
+            NodeKind::Seq(items) => items.iter().filter_map(|n| self.string(n, field)).collect(),
+            _ => self.string(node, field).into_iter().collect(),
+        }
+    }
+
+    fn citations(&mut self, node: &Node, field: &str) -> Vec<Citation> {
+        let nodes: Vec<&Node> = match &node.kind {
+            NodeKind::Seq(items) => items.iter().collect(),
+            _ if node.is_null() => Vec::new(),
+            _ => vec![node],
+        };
+        let mut out = Vec::with_capacity(nodes.len());
+        for n in nodes {
+            let text = match &n.kind {
+                NodeKind::Map(_) => {
+                    let Some(entries) = self.entries(n, &CITATION_KEYS, field) else { continue };
+                    let mut statute = String::new();
+                    let mut article = String::new();
+                    for (k, _, v) in entries {
+                        if let Some(s) = self.string(v, k) {
+                            if k == "statute" { statute = s.value } else { article = s.value }
+                        }
+                    }
+                    if statute.is_empty() {
+                        self.error(
+                            "qingdan::load::missing",
+                            tr!("依据缺少 `statute`", "citation without `statute`"),
+                            n.span,
+                            tr!("这里", "here"),
+                            tr!("写成 {{statute: 行政许可法, article: 第三十条}}", "write {{statute: 行政许可法, article: 第三十条}}"),
+                        );
+                        continue;
+                    }
+                    Spanned::new(format!("{statute} {article}").trim().to_string(), n.span)
+                }
+                _ => match self.string(n, field) {
+                    Some(s) => s,
+                    None => continue,
+                },
+            };
+            let (statute, article, article_known) = self.registry.resolve(&text.value);
+            out.push(Citation { text, statute, article, article_known });
+        }
+        out
+    }
+
+    fn waivers(&mut self, node: &Node) -> Vec<Waiver> {
+        let Some(seq) = self.seq(node, "waivers") else { return Vec::new() };
+        let mut out = Vec::new();
+        for n in seq {
+            let Some(entries) = self.entries(n, &WAIVER_KEYS, &tr!("豁免", "a waiver")) else { continue };
+            let mut rule = None;
+            let mut w = Waiver { rule: Spanned::new(String::new(), n.span), reason: None, approved_by: None, expires: None, span: n.span };
+            for (k, _, v) in entries {
+                match k {
+                    "rule" => rule = self.string(v, k),
+                    "reason" => w.reason = self.string(v, k).filter(|s| !s.value.is_empty()),
+                    "approved_by" => w.approved_by = self.string(v, k),
+                    "expires" => w.expires = self.date(v, k),
+                    _ => {}
+                }
+            }
+            match rule {
+                Some(r) => {
+                    w.rule = Spanned::new(normalize::token(&r.value).to_uppercase(), r.span);
+                    out.push(w);
+                }
+                None => self.error(
+                    "qingdan::load::missing",
+                    tr!("豁免缺少 `rule`", "waiver without `rule`"),
+                    n.span,
+                    tr!("这个豁免", "this waiver"),
+                    tr!("写明豁免的规则编号，如 `rule: QD203`", "name the rule it waives, e.g. `rule: QD203`"),
+                ),
+            }
+        }
+        out
+    }
+
+    fn header(&mut self, node: &Node) -> ListHeader {
+        let mut h = ListHeader::default();
+        if node.is_null() {
+            return h;
+        }
+        let Some(entries) = self.entries(node, &HEADER_KEYS, &tr!("清单头", "the list header")) else { return h };
+        for (k, _, v) in entries {
+            match k {
+                "title" => h.title = self.string(v, k),
+                "region" => h.region = self.string(v, k),
+                "level" => h.level = self.enumerated(v, k, &LEVEL),
+                "department" => h.department = self.string(v, k),
+                "version" => h.version = self.string(v, k),
+                _ => {}
+            }
+        }
+        h
+    }
+
+    fn item(&mut self, node: &Node, header: &ListHeader) -> Option<Item> {
+        let entries = self.entries(node, &ITEM_KEYS, &tr!("事项", "an item"))?;
+        let mut code = None;
+        let mut name = None;
+        let mut item = Item {
+            list: self.list,
+            span: node.span,
+            code: Spanned::new(String::new(), node.span),
+            name: Spanned::new(String::new(), node.span),
+            item_type: None,
+            department: None,
+            basis: Vec::new(),
+            handling: None,
+            promise: None,
+            legal_days: None,
+            promised_days: None,
+            visits: None,
+            online: None,
+            departments: Vec::new(),
+            steps: None,
+            in_hall: None,
+            extendable: None,
+            citywide: None,
+            complex: Vec::new(),
+            superior: None,
+            fee: None,
+            waivers: Vec::new(),
+            materials: Vec::new(),
+        };
+        for (k, _, v) in entries {
+            match k {
+                "code" => code = self.string(v, k).filter(|s| !s.value.is_empty()),
+                "name" => name = self.string(v, k).filter(|s| !s.value.is_empty()),
+                "type" => item.item_type = self.enumerated(v, k, &ITEM_TYPE),
+                "department" => item.department = self.string(v, k),
+                "basis" => item.basis = self.citations(v, k),
+                "handling" => item.handling = self.enumerated(v, k, &HANDLING),
+                "promise" => item.promise = self.enumerated(v, k, &PROMISE),
+                "legal_days" => item.legal_days = self.int(v, k),
+                "promised_days" => item.promised_days = self.int(v, k),
+                "visits" => item.visits = self.int(v, k),
+                "online" => item.online = self.enumerated(v, k, &ONLINE),
+                "departments" => item.departments = self.strings(v, k),
+                "steps" => item.steps = self.int(v, k),
+                "in_hall" => item.in_hall = self.boolean(v, k),
+                "extendable" => item.extendable = self.boolean(v, k),
+                "citywide" => item.citywide = self.boolean(v, k),
+                "complex" => {
+                    item.complex = match &v.kind {
+                        NodeKind::Seq(items) => items.iter().filter_map(|n| self.enumerated(n, k, &COMPLEX)).collect(),
+                        _ => self.enumerated(v, k, &COMPLEX).into_iter().collect(),
+                    }
+                }
+                "superior" => item.superior = self.string(v, k),
+                "fee" => item.fee = self.string(v, k),
+                "waivers" => item.waivers = self.waivers(v),
+                "materials" => {
+                    if let Some(seq) = self.seq(v, k) {
+                        item.materials = seq.iter().filter_map(|n| self.material(n)).collect();
+                    }
+                }
+                _ => {}
+            }
+        }
+        if item.department.is_none() {
+            item.department.clone_from(&header.department);
+        }
+        match (code, name) {
+            (Some(c), Some(n)) => {
+                item.code = c;
+                item.name = n;
+                Some(item)
+            }
+            (c, n) if self.opts.placeholder_identity => {
+                item.code = c.unwrap_or_else(|| Spanned::new("EX-0001".into(), node.span));
+                item.name = n.unwrap_or_else(|| Spanned::new("示例事项".into(), node.span));
+                Some(item)
+            }
+            (c, n) => {
+                let missing: Vec<&str> = [("code", c.is_none()), ("name", n.is_none())]
+                    .iter()
+                    .filter(|(_, m)| *m)
+                    .map(|(k, _)| *k)
+                    .collect();
+                self.error(
+                    "qingdan::load::missing",
+                    tr!("事项缺少必填字段 `{}`", "item without `{}`", missing.join("`、`")),
+                    self.first_line(node.span),
+                    tr!("这个事项", "this item"),
+                    tr!(
+                        "每个事项都要有 `code`（事项编码）和 `name`（事项名称）",
+                        "every item needs a `code` (事项编码) and a `name` (事项名称)"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn material(&mut self, node: &Node) -> Option<Material> {
+        // A bare string is a material with only a name.
+        if let Some(s) = node.as_str() {
+            if node.is_null() {
+                return None;
+            }
+            let name = Spanned::new(s.trim().to_string(), node.span);
+            return Some(Material {
+                norm_name: normalize::name(&name.value),
+                name,
+                kind: None,
+                source: None,
+                acquisition: None,
+                provider: None,
+                basis: Vec::new(),
+                copies: None,
+                format: None,
+                note: None,
+                waivers: Vec::new(),
+                span: node.span,
+            });
+        }
+        let entries = self.entries(node, &MATERIAL_KEYS, &tr!("材料", "a material"))?;
+        let mut name = None;
+        let mut m = Material {
+            name: Spanned::new(String::new(), node.span),
+            norm_name: String::new(),
+            kind: None,
+            source: None,
+            acquisition: None,
+            provider: None,
+            basis: Vec::new(),
+            copies: None,
+            format: None,
+            note: None,
+            waivers: Vec::new(),
+            span: node.span,
+        };
+        for (k, _, v) in entries {
+            match k {
+                "name" => name = self.string(v, k).filter(|s| !s.value.is_empty()),
+                "kind" => m.kind = self.enumerated(v, k, &MATERIAL_KIND),
+                "source" => m.source = self.enumerated(v, k, &SOURCE),
+                "acquisition" => m.acquisition = self.enumerated(v, k, &ACQUISITION),
+                "provider" => m.provider = self.string(v, k),
+                "basis" => m.basis = self.citations(v, k),
+                "copies" => m.copies = self.int(v, k),
+                "format" => m.format = self.enumerated(v, k, &FORMAT),
+                "note" => m.note = self.string(v, k),
+                "waivers" => m.waivers = self.waivers(v),
+                _ => {}
+            }
+        }
+        let Some(name) = name else {
+            self.error(
+                "qingdan::load::missing",
+                tr!("材料缺少必填字段 `name`", "material without `name`"),
+                node.span,
+                tr!("这份材料", "this material"),
+                tr!("每份材料都要有 `name`（材料名称）", "every material needs a `name` (材料名称)"),
+            );
+            return None;
+        };
+        m.norm_name = normalize::name(&name.value);
+        m.name = name;
+        Some(m)
+    }
+
+    fn chain(&mut self, node: &Node) -> Option<Chain> {
+        let entries = self.entries(node, &CHAIN_KEYS, &tr!("一件事", "a chain"))?;
+        let mut name = None;
+        let mut steps = Vec::new();
+        for (k, _, v) in entries {
+            match k {
+                "name" => name = self.string(v, k),
+                "steps" => steps = self.strings(v, k),
+                _ => {}
+            }
+        }
+        let Some(name) = name else {
+            self.error(
+                "qingdan::load::missing",
+                tr!("一件事缺少 `name`", "chain without `name`"),
+                node.span,
+                tr!("这个一件事", "this chain"),
+                tr!("写明一件事的名称，如 `name: 我要开饭店`", "name the chain, e.g. `name: 我要开饭店`"),
+            );
+            return None;
+        };
+        Some(Chain { list: self.list, name, steps, span: node.span })
+    }
+}

@@ -1,0 +1,359 @@
+//! The corpus: list files found under the paths given, decoded, parsed and turned into items.
+//!
+//! Stage order: `discover` finds the files and the `qingdan.yaml` that governs each; `decode`
+//! turns bytes into text (UTF-8, or GB18030 with a note); `yaml` builds a node tree with spans;
+//! `load` turns it into the item model. Files are independent, so they load in parallel.
+
+pub mod config;
+pub mod load;
+pub mod model;
+pub mod normalize;
+pub mod reference;
+pub mod yaml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use regex::Regex;
+
+use self::config::{CONFIG_NAME, Config, DEFAULT_CODE_PATTERN};
+use self::load::{LoadOptions, Loader};
+use self::model::{Chain, Item, ListFile, ListHeader};
+use self::reference::{RawTables, References, Table};
+use crate::diag::{Problems, SourceError};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::tr;
+
+/// Largest list file read (bytes); larger files are refused with a clear error.
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The loaded corpus.
+#[derive(Debug, Default)]
+pub struct Corpus {
+    pub sources: SourceMap,
+    pub lists: Vec<ListFile>,
+    pub items: Vec<Item>,
+    pub chains: Vec<Chain>,
+    /// Notes for the user (e.g. a file decoded from GB18030).
+    pub notes: Vec<String>,
+    code_index: HashMap<String, Vec<u32>>,
+}
+
+impl Corpus {
+    /// Items with this code, in corpus order.
+    #[must_use]
+    pub fn items_with_code(&self, code: &str) -> &[u32] {
+        self.code_index.get(code).map_or(&[], Vec::as_slice)
+    }
+
+    #[must_use]
+    pub fn list(&self, item: &Item) -> Option<&ListFile> {
+        self.lists.get(item.list as usize)
+    }
+
+    #[must_use]
+    pub fn material_count(&self) -> usize {
+        self.items.iter().map(|i| i.materials.len()).sum()
+    }
+
+    /// Builds the indexes; called once after loading.
+    fn index(&mut self) {
+        self.code_index.clear();
+        for (i, item) in self.items.iter().enumerate() {
+            self.code_index.entry(item.code.value.clone()).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// A corpus of one in-memory text (policy examples, tests).
+    pub fn from_text(
+        name: &str,
+        text: &str,
+        refs: &References,
+        region: Option<&str>,
+        opts: LoadOptions,
+    ) -> Result<Corpus, Problems> {
+        let mut corpus = Corpus::default();
+        let src = SourceFile::new(name, text);
+        let id = corpus.sources.add(src.clone());
+        let settings = DirSettings { jurisdiction: region.map(str::to_string), code_pattern: default_pattern() };
+        let (list, items, chains) = load_text(&src, id, 0, refs, &settings, opts).map_err(|errs| Problems::new(tr!("输入有误", "invalid input"), errs))?;
+        corpus.lists.push(list);
+        corpus.items = items;
+        corpus.chains = chains;
+        corpus.index();
+        Ok(corpus)
+    }
+}
+
+fn default_pattern() -> Arc<Regex> {
+    // INVARIANT: the default pattern is a valid regex (a unit test compiles it).
+    Arc::new(Regex::new(DEFAULT_CODE_PATTERN).unwrap_or_else(|_| Regex::new("").unwrap_or_else(|_| unreachable!())))
+}
+
+/// Settings that a directory's `qingdan.yaml` gives the files below it.
+#[derive(Debug, Clone)]
+struct DirSettings {
+    jurisdiction: Option<String>,
+    code_pattern: Arc<Regex>,
+}
+
+/// What `discover` found.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    /// The run's configuration: `--config`, or the `qingdan.yaml` at (or above) the first path.
+    pub config: Config,
+    /// Configurations found in sub-directories; they give their files `jurisdiction` and
+    /// `code_pattern`, and their `extend` tables are added.
+    pub nested: Vec<Config>,
+    files: Vec<(PathBuf, DirSettings)>,
+}
+
+impl Discovery {
+    #[must_use]
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> SourceError {
+    SourceError::new("qingdan::io", tr!("无法读取 `{}`：{}", "cannot read `{}`: {}", path.display(), e))
+        .help(tr!("检查路径是否存在、是否有读取权限", "check that the path exists and is readable"))
+}
+
+fn is_list_file(p: &Path) -> bool {
+    matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
+        && p.file_name().and_then(|n| n.to_str()) != Some(CONFIG_NAME)
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Finds the list files under `paths` and the configuration that governs them.
+pub fn discover(paths: &[PathBuf], explicit_config: Option<&Path>) -> Result<Discovery, SourceError> {
+    let first = paths.first().cloned().unwrap_or_else(|| PathBuf::from("."));
+    let config = match explicit_config {
+        Some(p) => Config::read(p)?,
+        None => match find_root_config(&first) {
+            Some(p) => Config::read(&p)?,
+            None => Config::default(),
+        },
+    };
+    let root_settings = DirSettings {
+        jurisdiction: config.jurisdiction.clone(),
+        code_pattern: config.code_pattern.clone().map_or_else(default_pattern, Arc::new),
+    };
+    let mut d = Discovery { config, nested: Vec::new(), files: Vec::new() };
+    for path in paths {
+        let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+        if meta.is_dir() {
+            walk(path, &root_settings, &mut d)?;
+        } else {
+            d.files.push((path.clone(), root_settings.clone()));
+        }
+    }
+    // Reference files named by any configuration are not lists.
+    let refs: Vec<PathBuf> =
+        d.config.reference_paths().into_iter().chain(d.nested.iter().flat_map(Config::reference_paths)).collect();
+    d.files.retain(|(p, _)| !refs.iter().any(|r| same_file(p, r)));
+    d.files.sort_by(|a, b| a.0.cmp(&b.0));
+    d.files.dedup_by(|a, b| a.0 == b.0);
+    Ok(d)
+}
+
+/// The `qingdan.yaml` in the directory of `path` or the nearest one above it.
+fn find_root_config(path: &Path) -> Option<PathBuf> {
+    let start = if path.is_dir() { path.to_path_buf() } else { path.parent()?.to_path_buf() };
+    let start = start.canonicalize().unwrap_or(start);
+    start.ancestors().map(|d| d.join(CONFIG_NAME)).find(|p| p.is_file())
+}
+
+fn walk(dir: &Path, inherited: &DirSettings, d: &mut Discovery) -> Result<(), SourceError> {
+    let mut settings = inherited.clone();
+    let cfg_path = dir.join(CONFIG_NAME);
+    if cfg_path.is_file() && !d.config.path.as_ref().is_some_and(|p| same_file(p, &cfg_path)) {
+        let cfg = Config::read(&cfg_path)?;
+        if cfg.jurisdiction.is_some() {
+            settings.jurisdiction.clone_from(&cfg.jurisdiction);
+        }
+        if let Some(p) = &cfg.code_pattern {
+            settings.code_pattern = Arc::new(p.clone());
+        }
+        d.nested.push(cfg);
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| io_error(dir, &e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with('.') || name == "target" {
+            continue;
+        }
+        if p.is_dir() {
+            walk(&p, &settings, d)?;
+        } else if is_list_file(&p) {
+            d.files.push((p, settings.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Builds the reference tables: built-in ones, replaced or extended as the configurations say.
+pub fn references(d: &Discovery) -> Result<References, Problems> {
+    let mut raw = RawTables::default();
+    let mut ids = 0u32;
+    let mut read = |raw: &mut RawTables, table: Table, src: &SourceFile, extend: bool| {
+        ids += 1;
+        raw.read(table, src, FileId(u32::MAX - ids), extend)
+    };
+    for t in Table::ALL {
+        let replaced = d.config.references.iter().find(|(rt, _)| *rt == t);
+        let src = match replaced {
+            Some((_, path)) => read_text(path).map_err(Problems::from)?.0,
+            None => {
+                let (name, text) = t.builtin();
+                SourceFile::new(name, text)
+            }
+        };
+        read(&mut raw, t, &src, false).map_err(Problems::from)?;
+    }
+    for cfg in std::iter::once(&d.config).chain(&d.nested) {
+        for (t, path) in &cfg.extend {
+            let src = read_text(path).map_err(Problems::from)?.0;
+            read(&mut raw, *t, &src, true).map_err(Problems::from)?;
+        }
+    }
+    raw.build().map_err(Problems::from)
+}
+
+/// Reads and decodes a file: UTF-8 (BOM stripped), UTF-16 with a BOM, or GB18030 (with a note).
+pub fn read_text(path: &Path) -> Result<(SourceFile, Option<String>), SourceError> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(SourceError::new(
+            "qingdan::load::too_large",
+            tr!("文件 `{}` 过大（{} 字节，上限 {} 字节）", "`{}` is too large ({} bytes; the limit is {})", path.display(), meta.len(), MAX_FILE_BYTES),
+        )
+        .help(tr!("把清单拆成按部门的多个文件", "split the list into one file per department")));
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+    decode(&path.display().to_string(), &bytes)
+}
+
+/// Decodes bytes as SPEC §2.7 asks: never read as garbage.
+pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), SourceError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) if !text.contains('\0') => return Ok((SourceFile::new(name, text), None)),
+        Ok(_) => {}
+        Err(utf8_err) => {
+            if let Some((enc, _)) = encoding_rs::Encoding::for_bom(bytes) {
+                let (text, had_errors) = enc.decode_with_bom_removal(bytes);
+                if !had_errors {
+                    let note = tr!("`{}` 按 {} 编码读取", "`{}` was decoded as {}", name, enc.name());
+                    return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
+                }
+            }
+            if let Some(text) = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
+                if !text.contains('\0') {
+                    let note = tr!(
+                        "`{}` 不是 UTF-8，已按 GB18030（兼容 GBK）解码；建议另存为 UTF-8",
+                        "`{}` is not UTF-8; it was decoded as GB18030 (a superset of GBK); consider saving it as UTF-8",
+                        name
+                    );
+                    return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
+                }
+            }
+            let at = utf8_err.valid_up_to();
+            let line = bytes.get(..at).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1;
+            return Err(SourceError::new(
+                "qingdan::load::encoding",
+                tr!(
+                    "`{}` 不是 UTF-8，也不是 GB18030/GBK 编码（第 {} 行，第 {} 字节处）",
+                    "`{}` is neither UTF-8 nor GB18030/GBK (line {}, byte {})",
+                    name,
+                    line,
+                    at
+                ),
+            )
+            .help(tr!("用文本编辑器把文件另存为 UTF-8", "save the file as UTF-8 in a text editor")));
+        }
+    }
+    Err(SourceError::new("qingdan::load::binary", tr!("`{}` 是二进制文件，不是 YAML 文本", "`{}` is a binary file, not YAML text", name))
+        .help(tr!("只把 .yaml 清单文件交给 qingdan", "give qingdan only .yaml list files")))
+}
+
+fn load_text(
+    src: &SourceFile,
+    id: FileId,
+    list: u32,
+    refs: &References,
+    settings: &DirSettings,
+    opts: LoadOptions,
+) -> Result<(ListFile, Vec<Item>, Vec<Chain>), Vec<SourceError>> {
+    let root = yaml::parse(src, id, yaml::Limits::default()).map_err(|e| vec![e])?;
+    let Some(root) = root.filter(|r| !r.is_null()) else {
+        return Err(vec![SourceError::new("qingdan::load::empty", tr!("`{}` 是空文件", "`{}` is empty", src.name()))
+            .at(src, Span::new(id, 0, 0), tr!("这里没有内容", "nothing here"))
+            .help(tr!("清单文件至少要有 `items:`；不需要的文件请删除", "a list file needs at least `items:`; delete files you do not need"))]);
+    };
+    let loaded = Loader::new(src, &refs.registry, list, opts).load(&root)?;
+    let region = loaded
+        .header
+        .region
+        .as_ref()
+        .map(|r| r.value.clone())
+        .or_else(|| settings.jurisdiction.clone())
+        .map(Arc::from);
+    let header: Arc<ListHeader> = Arc::new(loaded.header);
+    let lf = ListFile { file: id, header, region, code_pattern: settings.code_pattern.clone() };
+    Ok((lf, loaded.items, loaded.chains))
+}
+
+/// Loads every discovered file. All problems of all files are reported together.
+pub fn load(d: &Discovery, refs: &References) -> Result<Corpus, Problems> {
+    let results: Vec<_> = d
+        .files
+        .par_iter()
+        .enumerate()
+        .map(|(i, (path, settings))| {
+            let (src, note) = read_text(path).map_err(|e| vec![e])?;
+            let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
+            let list = u32::try_from(i).unwrap_or(u32::MAX);
+            let (lf, items, chains) = load_text(&src, id, list, refs, settings, LoadOptions::default())?;
+            Ok((src, note, lf, items, chains))
+        })
+        .collect();
+    let mut corpus = Corpus::default();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok((src, note, lf, items, chains)) => {
+                corpus.sources.add(src);
+                corpus.notes.extend(note);
+                corpus.lists.push(lf);
+                corpus.items.extend(items);
+                corpus.chains.extend(chains);
+            }
+            Err(mut e) => {
+                // Keep file ids aligned with `lists` even for failed files.
+                corpus.sources.add(SourceFile::new("<failed>", ""));
+                errors.append(&mut e);
+            }
+        }
+    }
+    if !errors.is_empty() {
+        let n = errors.len();
+        return Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors));
+    }
+    corpus.index();
+    Ok(corpus)
+}

@@ -1,0 +1,169 @@
+//! Text normalisation (SPEC §2.7).
+//!
+//! Names are compared after: Traditional → Simplified, full-width → half-width ASCII, removal of
+//! white space, book-title marks and quotes, and of the suffixes 原件 / 复印件 / 扫描件 /
+//! （加盖公章）. Citations drop brackets too. Normalising twice changes nothing.
+
+/// Traditional → Simplified and full-width → half-width; keeps everything else.
+#[must_use]
+pub fn simplify(s: &str) -> String {
+    let half: String = s.chars().map(to_half_width).collect();
+    fast2s::convert(&half)
+}
+
+fn to_half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+fn is_dropped_in_name(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '《' | '》' | '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '『' | '』' | '〈' | '〉')
+}
+
+const NAME_SUFFIXES: &[&str] = &[
+    "(加盖公章)",
+    "(加盖单位公章)",
+    "原件及复印件",
+    "原件和复印件",
+    "原件或复印件",
+    "复印件",
+    "原件",
+    "扫描件",
+    "电子件",
+];
+
+/// The comparison form of a material or certificate name.
+#[must_use]
+pub fn name(s: &str) -> String {
+    let mut out: String = simplify(s).chars().filter(|&c| !is_dropped_in_name(c)).collect();
+    loop {
+        let before = out.len();
+        for suffix in NAME_SUFFIXES {
+            if out.len() > suffix.len() {
+                if let Some(stripped) = out.strip_suffix(suffix) {
+                    out.truncate(stripped.len());
+                }
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+/// The comparison form of a citation or statute title: also drops 〔〕[]()［］.
+#[must_use]
+pub fn citation(s: &str) -> String {
+    simplify(s)
+        .chars()
+        .filter(|&c| !is_dropped_in_name(c) && !matches!(c, '〔' | '〕' | '[' | ']' | '(' | ')' | '【' | '】' | '·'))
+        .collect()
+}
+
+/// The comparison form of an enumerated value or a key: Simplified, half-width, trimmed.
+#[must_use]
+pub fn token(s: &str) -> String {
+    simplify(s.trim()).chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '七', '八', '九'];
+
+/// Parses a number written in Chinese numerals (一百二十三, 二十, 十一) or Arabic digits.
+#[must_use]
+pub fn parse_number(s: &str) -> Option<u32> {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_digit()) {
+        return s.parse().ok();
+    }
+    let mut total = 0u32;
+    let mut current = 0u32;
+    let mut seen = false;
+    for c in s.chars() {
+        seen = true;
+        if let Some(d) = DIGITS.iter().position(|&x| x == c).or(if c == '〇' { Some(0) } else { None }) {
+            current = u32::try_from(d).ok()?;
+        } else {
+            let unit = match c {
+                '十' => 10,
+                '百' => 100,
+                '千' => 1000,
+                _ => return None,
+            };
+            let n = if current == 0 { 1 } else { current };
+            total = total.checked_add(n.checked_mul(unit)?)?;
+            current = 0;
+        }
+    }
+    if !seen {
+        return None;
+    }
+    total.checked_add(current)
+}
+
+/// Writes a number in Chinese numerals as statutes number their articles (第二十二条, 第一百零一条).
+#[must_use]
+pub fn chinese_number(n: u32) -> String {
+    if n == 0 {
+        return "零".into();
+    }
+    let digit = |d: u32| DIGITS.get(d as usize).copied().unwrap_or('零');
+    let parts = [(n / 1000) % 10, (n / 100) % 10, (n / 10) % 10, n % 10];
+    let units = ["千", "百", "十", ""];
+    let mut out = String::new();
+    let mut zero_pending = false;
+    for (i, (&d, unit)) in parts.iter().zip(units).enumerate() {
+        if d == 0 {
+            if !out.is_empty() {
+                zero_pending = true;
+            }
+            continue;
+        }
+        if zero_pending {
+            out.push('零');
+            zero_pending = false;
+        }
+        // 十一 rather than 一十一 when the number starts at the tens.
+        if !(i == 2 && d == 1 && out.is_empty()) {
+            out.push(digit(d));
+        }
+        out.push_str(unit);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(name("其他相關材料"), "其他相关材料");
+        assert_eq!(name(" 营业执照复印件（加盖公章）"), "营业执照");
+        assert_eq!(name("《道路运输证》原件及复印件"), "道路运输证");
+        assert_eq!(name("ＡＢＣ证明"), "ABC证明");
+        for s in ["其他相關材料", "营业执照复印件（加盖公章）", "复印件"] {
+            assert_eq!(name(&name(s)), name(s));
+        }
+    }
+
+    #[test]
+    fn citations() {
+        assert_eq!(citation("《中华人民共和国行政许可法》第三十一条"), "中华人民共和国行政许可法第三十一条");
+        assert_eq!(citation("国办发〔2015〕86号"), "国办发201586号");
+    }
+
+    #[test]
+    fn numbers() {
+        for (s, n) in [("三十一", 31), ("十", 10), ("十一", 11), ("一百零一", 101), ("二百", 200), ("31", 31)] {
+            assert_eq!(parse_number(s), Some(n), "{s}");
+            assert_eq!(parse_number(&chinese_number(n)), Some(n));
+        }
+        assert_eq!(chinese_number(101), "一百零一");
+        assert_eq!(chinese_number(22), "二十二");
+        assert_eq!(chinese_number(10), "十");
+        assert_eq!(chinese_number(110), "一百一十");
+    }
+}

@@ -1,0 +1,750 @@
+//! Reference tables (SPEC §2.3): the statute registry, regions, retained certificates, the
+//! sharing catalog, covers and catch-all phrases. Built-in defaults are embedded from
+//! `policies/`; a corpus replaces or extends them through `qingdan.yaml`.
+//!
+//! These files are small, so serde_yaml reads them; errors still point at file, line and column.
+
+use std::collections::HashMap;
+
+use aho_corasick::AhoCorasick;
+use indexmap::IndexMap;
+use regex::Regex;
+use serde::Deserialize;
+
+use super::model::{CHANNEL, Date, Domain, STATUTE_LEVEL, VERIFICATION};
+use super::normalize;
+use crate::diag::SourceError;
+use crate::source::{FileId, SourceFile, Span};
+use crate::tr;
+
+/// The built-in tables, embedded so that `qingdan check FILE` works from any directory.
+pub mod builtin {
+    pub const STATUTES: &str = include_str!("../../policies/statutes.yaml");
+    pub const REGIONS: &str = include_str!("../../policies/regions.yaml");
+    pub const CERTIFICATES: &str = include_str!("../../policies/certificates.yaml");
+    pub const SHARED: &str = include_str!("../../policies/shared.yaml");
+    pub const COVERS: &str = include_str!("../../policies/covers.yaml");
+    pub const PHRASES: &str = include_str!("../../policies/phrases.yaml");
+}
+
+/// Which table a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Table {
+    Statutes,
+    Regions,
+    Certificates,
+    Shared,
+    Covers,
+    Phrases,
+}
+
+impl Table {
+    pub const ALL: [Table; 6] =
+        [Table::Statutes, Table::Regions, Table::Certificates, Table::Shared, Table::Covers, Table::Phrases];
+
+    #[must_use]
+    pub fn key(self) -> &'static str {
+        match self {
+            Table::Statutes => "statutes",
+            Table::Regions => "regions",
+            Table::Certificates => "certificates",
+            Table::Shared => "shared",
+            Table::Covers => "covers",
+            Table::Phrases => "phrases",
+        }
+    }
+
+    #[must_use]
+    pub fn builtin(self) -> (&'static str, &'static str) {
+        match self {
+            Table::Statutes => ("<builtin>/policies/statutes.yaml", builtin::STATUTES),
+            Table::Regions => ("<builtin>/policies/regions.yaml", builtin::REGIONS),
+            Table::Certificates => ("<builtin>/policies/certificates.yaml", builtin::CERTIFICATES),
+            Table::Shared => ("<builtin>/policies/shared.yaml", builtin::SHARED),
+            Table::Covers => ("<builtin>/policies/covers.yaml", builtin::COVERS),
+            Table::Phrases => ("<builtin>/policies/phrases.yaml", builtin::PHRASES),
+        }
+    }
+}
+
+// ----- file formats -----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatutesFile {
+    statutes: Vec<StatuteEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatuteEntry {
+    id: String,
+    title: String,
+    #[serde(default)]
+    short: Vec<String>,
+    #[serde(default)]
+    number: Option<String>,
+    level: String,
+    #[serde(default)]
+    in_force: Option<String>,
+    #[serde(default)]
+    repealed: Option<String>,
+    #[serde(default)]
+    complete: bool,
+    #[serde(default)]
+    jurisdiction: Option<String>,
+    #[serde(default)]
+    verification: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    articles: IndexMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionsFile {
+    regions: Vec<RegionEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegionEntry {
+    name: String,
+    #[serde(default)]
+    parent: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CertificatesFile {
+    certificates: Vec<Certificate>,
+}
+
+/// A retained certificate (保留证明事项).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certificate {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub issuer: Option<String>,
+    #[serde(default)]
+    pub basis: Vec<String>,
+    #[serde(default)]
+    pub items: Vec<String>,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SharedFile {
+    shared: Vec<SharedEntry>,
+}
+
+/// A material the government can obtain itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SharedEntry {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub provider: Option<String>,
+    pub channel: String,
+    #[serde(default)]
+    pub source: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CoversFile {
+    covers: Vec<Cover>,
+}
+
+/// Materials replaced by another (五证合一 …).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cover {
+    pub kept: String,
+    pub replaces: Vec<String>,
+    #[serde(default)]
+    pub obsolete: bool,
+    #[serde(default)]
+    pub basis: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PhrasesFile {
+    #[serde(default)]
+    catch_all: Vec<String>,
+    #[serde(default)]
+    vague: Vec<String>,
+    #[serde(default)]
+    patterns: Vec<PatternEntry>,
+    #[serde(default)]
+    exceptions: Vec<String>,
+    #[serde(default)]
+    examples: PhraseExamples,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatternEntry {
+    pattern: String,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// Names a test asserts the phrase matcher catches or keeps.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhraseExamples {
+    #[serde(default)]
+    pub catch: Vec<String>,
+    #[serde(default)]
+    pub keep: Vec<String>,
+}
+
+// ----- the tables in memory -----
+
+/// A statute registry entry.
+#[derive(Debug, Clone)]
+pub struct Statute {
+    pub id: String,
+    pub title: String,
+    pub short: Vec<String>,
+    pub number: Option<String>,
+    pub level: &'static str,
+    pub in_force: Option<Date>,
+    pub repealed: Option<Date>,
+    pub complete: bool,
+    pub jurisdiction: String,
+    pub verification: &'static str,
+    pub source: Option<String>,
+    pub note: Option<String>,
+    /// Article (canonical, 第二十二条) → verbatim text.
+    pub articles: IndexMap<String, String>,
+}
+
+impl Statute {
+    /// True when the statute binds everywhere.
+    #[must_use]
+    pub fn is_national(&self) -> bool {
+        matches!(self.jurisdiction.as_str(), "全国" | "national" | "")
+    }
+
+    /// Article text that may be quoted: only VERIFIED and VERIFIED-SECONDARY texts.
+    #[must_use]
+    pub fn quotable(&self, article: &str) -> Option<&str> {
+        if self.verification == "UNVERIFIED" {
+            return None;
+        }
+        self.articles.get(article).map(String::as_str)
+    }
+}
+
+/// The canonical key of an article reference: `第31条` → `第三十一条`; other keys unchanged.
+#[must_use]
+pub fn canonical_article(s: &str) -> String {
+    let s = normalize::simplify(s.trim());
+    if let Some(rest) = s.strip_prefix('第') {
+        if let Some(num) = rest.strip_suffix('条') {
+            if let Some(n) = normalize::parse_number(num) {
+                return format!("第{}条", normalize::chinese_number(n));
+            }
+        }
+    }
+    s
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    pub statutes: Vec<Statute>,
+    by_id: HashMap<String, u32>,
+    by_name: HashMap<String, u32>,
+}
+
+impl Registry {
+    #[must_use]
+    pub fn by_id(&self, id: &str) -> Option<(u32, &Statute)> {
+        let i = *self.by_id.get(id)?;
+        self.statutes.get(i as usize).map(|s| (i, s))
+    }
+
+    #[must_use]
+    pub fn get(&self, i: u32) -> Option<&Statute> {
+        self.statutes.get(i as usize)
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.statutes.iter().map(|s| s.id.as_str())
+    }
+
+    /// Finds a statute by (normalised) title, short name or document number.
+    #[must_use]
+    pub fn lookup(&self, name: &str) -> Option<u32> {
+        let key = normalize::citation(name);
+        self.by_name
+            .get(&key)
+            .or_else(|| self.by_name.get(key.strip_prefix("中华人民共和国").unwrap_or(&key)))
+            .copied()
+    }
+
+    fn rebuild(&mut self) {
+        self.by_id.clear();
+        self.by_name.clear();
+        for (i, s) in self.statutes.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            self.by_id.insert(s.id.clone(), i);
+            let mut names = vec![s.title.clone()];
+            names.extend(s.short.iter().cloned());
+            names.extend(s.number.iter().cloned());
+            for n in names {
+                let key = normalize::citation(&n);
+                self.by_name.entry(key.clone()).or_insert(i);
+                if let Some(k) = key.strip_prefix("中华人民共和国") {
+                    self.by_name.entry(k.to_string()).or_insert(i);
+                }
+            }
+        }
+    }
+
+    /// Splits a citation into statute and article and resolves it.
+    #[must_use]
+    pub fn resolve(&self, text: &str) -> (Option<u32>, Option<String>, bool) {
+        let norm = normalize::citation(text);
+        let (statute_part, article) = split_article(&norm);
+        let statute = self.lookup(statute_part);
+        let known = match (statute.and_then(|i| self.get(i)), &article) {
+            (Some(s), Some(a)) if s.complete => s.articles.contains_key(a),
+            _ => true,
+        };
+        (statute, article, known)
+    }
+}
+
+/// `行政许可法第三十一条第一款` → (`行政许可法`, `第三十一条`).
+fn split_article(norm: &str) -> (&str, Option<String>) {
+    // The article reference is the last `第…条` in the text.
+    let mut found = None;
+    let mut search = 0;
+    while let Some(pos) = norm.get(search..).and_then(|s| s.find('第')) {
+        let at = search + pos;
+        let rest = norm.get(at + '第'.len_utf8()..).unwrap_or("");
+        if let Some(end) = rest.find('条') {
+            let num = rest.get(..end).unwrap_or("");
+            if let Some(n) = normalize::parse_number(num) {
+                found = Some((at, format!("第{}条", normalize::chinese_number(n))));
+            }
+        }
+        search = at + '第'.len_utf8();
+    }
+    match found {
+        Some((at, article)) => (norm.get(..at).unwrap_or(norm), Some(article)),
+        None => (norm, None),
+    }
+}
+
+/// A name table with exact-or-suffix look-up: `申请人居民户口簿` finds `居民户口簿`.
+#[derive(Debug, Clone, Default)]
+struct NameIndex {
+    map: HashMap<String, u32>,
+}
+
+impl NameIndex {
+    fn insert(&mut self, name: &str, i: u32) {
+        let key = normalize::name(name);
+        if key.chars().count() >= 2 {
+            self.map.entry(key).or_insert(i);
+        }
+    }
+
+    /// `norm` must already be normalised. The longest matching suffix wins.
+    fn find(&self, norm: &str) -> Option<u32> {
+        norm.char_indices().find_map(|(i, _)| norm.get(i..).and_then(|s| self.map.get(s)).copied())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PhraseMatcher {
+    literals: Vec<String>,
+    automaton: Option<AhoCorasick>,
+    patterns: Vec<(Regex, Option<String>)>,
+    exceptions: Option<AhoCorasick>,
+    pub examples: PhraseExamples,
+}
+
+impl Default for PhraseMatcher {
+    fn default() -> Self {
+        PhraseMatcher { literals: Vec::new(), automaton: None, patterns: Vec::new(), exceptions: None, examples: PhraseExamples::default() }
+    }
+}
+
+impl PhraseMatcher {
+    fn build(file: PhrasesFile) -> Result<Self, String> {
+        let mut literals: Vec<String> =
+            file.catch_all.iter().chain(&file.vague).map(|p| normalize::token(p)).filter(|p| !p.is_empty()).collect();
+        literals.sort();
+        literals.dedup();
+        let automaton = if literals.is_empty() {
+            None
+        } else {
+            Some(AhoCorasick::new(&literals).map_err(|e| e.to_string())?)
+        };
+        let mut patterns = Vec::new();
+        for p in file.patterns {
+            let re = Regex::new(&p.pattern).map_err(|e| format!("`{}`: {e}", p.pattern))?;
+            patterns.push((re, p.label));
+        }
+        let exceptions: Vec<String> =
+            file.exceptions.iter().map(|p| normalize::token(p)).filter(|p| !p.is_empty()).collect();
+        let exceptions =
+            if exceptions.is_empty() { None } else { Some(AhoCorasick::new(&exceptions).map_err(|e| e.to_string())?) };
+        Ok(PhraseMatcher { literals, automaton, patterns, exceptions, examples: file.examples })
+    }
+
+    /// The first catch-all or vague phrase in `text` (as written in the normalised text), unless
+    /// it lies inside an exception.
+    #[must_use]
+    pub fn find(&self, text: &str) -> Option<String> {
+        let norm = normalize::token(text);
+        let excepted: Vec<(usize, usize)> = self
+            .exceptions
+            .as_ref()
+            .map(|ac| ac.find_overlapping_iter(&norm).map(|m| (m.start(), m.end())).collect())
+            .unwrap_or_default();
+        let inside = |s: usize, e: usize| excepted.iter().any(|&(a, b)| a <= s && e <= b);
+        let mut best: Option<(usize, usize)> = None;
+        let mut consider = |s: usize, e: usize| {
+            if !inside(s, e) && best.is_none_or(|(bs, be)| s < bs || (s == bs && e > be)) {
+                best = Some((s, e));
+            }
+        };
+        if let Some(ac) = &self.automaton {
+            for m in ac.find_overlapping_iter(&norm) {
+                consider(m.start(), m.end());
+            }
+        }
+        for (re, _) in &self.patterns {
+            for m in re.find_iter(&norm) {
+                consider(m.start(), m.end());
+            }
+        }
+        best.and_then(|(s, e)| norm.get(s..e)).map(str::to_string)
+    }
+
+    #[must_use]
+    pub fn literal_count(&self) -> usize {
+        self.literals.len()
+    }
+}
+
+/// All reference tables of one run.
+#[derive(Debug, Clone, Default)]
+pub struct References {
+    pub registry: Registry,
+    regions: HashMap<String, Option<String>>,
+    pub certificates: Vec<Certificate>,
+    cert_index: NameIndex,
+    pub shared: Vec<SharedEntry>,
+    shared_index: NameIndex,
+    pub covers: Vec<Cover>,
+    covers_index: HashMap<String, Vec<u32>>,
+    pub phrases: PhraseMatcher,
+}
+
+/// The raw tables before indexing, so `qingdan.yaml` can replace or extend each.
+#[derive(Debug, Default)]
+pub struct RawTables {
+    statutes: Vec<(StatuteEntry, SourceFile)>,
+    regions: Vec<RegionEntry>,
+    certificates: Vec<Certificate>,
+    shared: Vec<SharedEntry>,
+    covers: Vec<Cover>,
+    phrases: PhrasesFile,
+    phrases_source: Option<SourceFile>,
+}
+
+fn yaml_error(src: &SourceFile, file: FileId, e: &serde_yaml::Error, what: &str) -> SourceError {
+    let base = SourceError::new("qingdan::reference::invalid", tr!("参考表 {} 格式有误", "invalid reference table {}", what))
+        .help(tr!(
+            "参考表的格式见 SPEC §2.3；对照内置的 policies/{}.yaml",
+            "see SPEC §2.3 for the format; compare with the built-in policies/{}.yaml",
+            what
+        ));
+    match e.location() {
+        Some(loc) => {
+            let off = loc.index().min(src.text().len());
+            let end = src.text().get(off..).and_then(|s| s.chars().next()).map_or(off, |c| off + c.len_utf8());
+            base.at(src, Span::new(file, off, end), e.to_string())
+        }
+        None => {
+            let mut b = base.in_file(src);
+            b.message = format!("{}: {e}", b.message);
+            b
+        }
+    }
+}
+
+fn parse_date(s: Option<&String>, src: &SourceFile, what: &str) -> Result<Option<Date>, SourceError> {
+    match s {
+        None => Ok(None),
+        Some(t) if t.trim().is_empty() || t == "null" => Ok(None),
+        Some(t) => Date::parse(t).map(Some).ok_or_else(|| {
+            SourceError::new("qingdan::reference::date", tr!("{} 的日期 `{}` 无效", "invalid date `{1}` in {0}", what, t))
+                .in_file(src)
+                .help(tr!("日期写作 YYYY-MM-DD", "write dates as YYYY-MM-DD"))
+        }),
+    }
+}
+
+fn domain_value(d: &Domain, v: &str, src: &SourceFile, what: &str) -> Result<&'static str, SourceError> {
+    d.find(&normalize::token(v)).ok_or_else(|| {
+        SourceError::new(
+            "qingdan::reference::value",
+            tr!("{} 的{}「{}」无效", "invalid {1} `{2}` in {0}", what, d.name, v),
+        )
+        .in_file(src)
+        .help(tr!("可选值：{}", "valid values: {}", d.values.join(" | ")))
+    })
+}
+
+impl RawTables {
+    /// Reads one table file into these tables: replacing (`extend == false`) or adding to the
+    /// table of the same kind.
+    pub fn read(&mut self, table: Table, src: &SourceFile, file: FileId, extend: bool) -> Result<(), SourceError> {
+        let text = src.text();
+        let err = |e: serde_yaml::Error| yaml_error(src, file, &e, table.key());
+        match table {
+            Table::Statutes => {
+                let f: StatutesFile = serde_yaml::from_str(text).map_err(err)?;
+                let new: Vec<_> = f.statutes.into_iter().map(|s| (s, src.clone())).collect();
+                if extend {
+                    for (entry, s) in new {
+                        // An entry with the title of an existing one is merged into it:
+                        // articles are united and the new entry's fields win.
+                        if let Some((old, _)) = self.statutes.iter_mut().find(|(o, _)| o.title == entry.title) {
+                            let mut articles = std::mem::take(&mut old.articles);
+                            articles.extend(entry.articles.clone());
+                            *old = StatuteEntry { articles, ..entry };
+                        } else {
+                            self.statutes.push((entry, s));
+                        }
+                    }
+                } else {
+                    self.statutes = new;
+                }
+            }
+            Table::Regions => {
+                let f: RegionsFile = serde_yaml::from_str(text).map_err(err)?;
+                replace_or_extend(&mut self.regions, f.regions, extend);
+            }
+            Table::Certificates => {
+                let f: CertificatesFile = serde_yaml::from_str(text).map_err(err)?;
+                replace_or_extend(&mut self.certificates, f.certificates, extend);
+            }
+            Table::Shared => {
+                let f: SharedFile = serde_yaml::from_str(text).map_err(err)?;
+                replace_or_extend(&mut self.shared, f.shared, extend);
+            }
+            Table::Covers => {
+                let f: CoversFile = serde_yaml::from_str(text).map_err(err)?;
+                replace_or_extend(&mut self.covers, f.covers, extend);
+            }
+            Table::Phrases => {
+                let f: PhrasesFile = serde_yaml::from_str(text).map_err(err)?;
+                if extend {
+                    self.phrases.catch_all.extend(f.catch_all);
+                    self.phrases.vague.extend(f.vague);
+                    self.phrases.patterns.extend(f.patterns);
+                    self.phrases.exceptions.extend(f.exceptions);
+                } else {
+                    self.phrases = f;
+                }
+                self.phrases_source = Some(src.clone());
+            }
+        }
+        Ok(())
+    }
+
+    /// Validates and indexes the tables.
+    pub fn build(self) -> Result<References, SourceError> {
+        let mut statutes = Vec::new();
+        let mut seen_ids: HashMap<String, ()> = HashMap::new();
+        for (e, src) in self.statutes {
+            let what = format!("statutes: {}", e.id);
+            if seen_ids.insert(e.id.clone(), ()).is_some() {
+                return Err(SourceError::new(
+                    "qingdan::reference::duplicate_id",
+                    tr!("法规编号 `{}` 重复", "statute id `{}` is used twice", e.id),
+                )
+                .in_file(&src)
+                .help(tr!("每条法规的 id 必须唯一", "give every statute its own id")));
+            }
+            let articles = e.articles.iter().map(|(k, v)| (canonical_article(k), v.trim().to_string())).collect();
+            statutes.push(Statute {
+                level: domain_value(&STATUTE_LEVEL, &e.level, &src, &what)?,
+                in_force: parse_date(e.in_force.as_ref(), &src, &what)?,
+                repealed: parse_date(e.repealed.as_ref(), &src, &what)?,
+                verification: domain_value(&VERIFICATION, e.verification.as_deref().unwrap_or("UNVERIFIED"), &src, &what)?,
+                jurisdiction: e.jurisdiction.clone().unwrap_or_else(|| "全国".into()),
+                id: e.id,
+                title: e.title,
+                short: e.short,
+                number: e.number,
+                complete: e.complete,
+                source: e.source,
+                note: e.note,
+                articles,
+            });
+        }
+        let mut registry = Registry { statutes, ..Registry::default() };
+        registry.rebuild();
+
+        let regions = self.regions.into_iter().map(|r| (r.name, r.parent)).collect();
+
+        let mut cert_index = NameIndex::default();
+        for (i, c) in self.certificates.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            cert_index.insert(&c.name, i);
+            for a in &c.aliases {
+                cert_index.insert(a, i);
+            }
+        }
+        let mut shared_index = NameIndex::default();
+        for (i, s) in self.shared.iter().enumerate() {
+            let i = u32::try_from(i).unwrap_or(u32::MAX);
+            if CHANNEL.find(&normalize::token(&s.channel)).is_none() {
+                return Err(SourceError::new(
+                    "qingdan::reference::value",
+                    tr!("共享目录「{}」的渠道「{}」无效", "invalid channel `{1}` for shared entry `{0}`", s.name, s.channel),
+                )
+                .help(tr!("可选值：{}", "valid values: {}", CHANNEL.values.join(" | "))));
+            }
+            shared_index.insert(&s.name, i);
+            for a in &s.aliases {
+                shared_index.insert(a, i);
+            }
+        }
+        let mut covers_index: HashMap<String, Vec<u32>> = HashMap::new();
+        for (i, c) in self.covers.iter().enumerate() {
+            for r in &c.replaces {
+                covers_index.entry(normalize::name(r)).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));
+            }
+        }
+        let phrases = PhraseMatcher::build(self.phrases).map_err(|e| {
+            let err = SourceError::new(
+                "qingdan::reference::pattern",
+                tr!("措辞表中的正则表达式无效：{}", "invalid pattern in the phrase table: {}", e),
+            )
+            .help(tr!("模式使用 Rust regex 语法（不支持环视和反向引用）", "patterns use Rust regex syntax (no look-around, no back-references)"));
+            match &self.phrases_source {
+                Some(src) => err.in_file(src),
+                None => err,
+            }
+        })?;
+        Ok(References {
+            registry,
+            regions,
+            certificates: self.certificates,
+            cert_index,
+            shared: self.shared,
+            shared_index,
+            covers: self.covers,
+            covers_index,
+            phrases,
+        })
+    }
+}
+
+fn replace_or_extend<T>(table: &mut Vec<T>, new: Vec<T>, extend: bool) {
+    if extend {
+        table.extend(new);
+    } else {
+        *table = new;
+    }
+}
+
+impl References {
+    /// The built-in tables alone.
+    pub fn builtin() -> Result<References, SourceError> {
+        let mut raw = RawTables::default();
+        for t in Table::ALL {
+            let (name, text) = t.builtin();
+            let src = SourceFile::new(name, text);
+            raw.read(t, &src, FileId(u32::MAX), false)?;
+        }
+        raw.build()
+    }
+
+    /// Is `region` (a city, county …) inside `jurisdiction`?
+    #[must_use]
+    pub fn region_within(&self, region: &str, jurisdiction: &str) -> bool {
+        if matches!(jurisdiction, "全国" | "national" | "") {
+            return true;
+        }
+        let mut current = Some(region.to_string());
+        let mut steps = 0;
+        while let Some(r) = current {
+            if r == jurisdiction {
+                return true;
+            }
+            steps += 1;
+            if steps > 16 {
+                break;
+            }
+            current = self.regions.get(&r).cloned().flatten();
+        }
+        false
+    }
+
+    #[must_use]
+    pub fn knows_region(&self, region: &str) -> bool {
+        self.regions.contains_key(region)
+    }
+
+    /// The sharing-catalog entry for a normalised material name.
+    #[must_use]
+    pub fn shared(&self, norm: &str) -> Option<&SharedEntry> {
+        self.shared_index.find(norm).and_then(|i| self.shared.get(i as usize))
+    }
+
+    /// The retained certificate for a normalised name.
+    #[must_use]
+    pub fn certificate(&self, norm: &str) -> Option<&Certificate> {
+        self.cert_index.find(norm).and_then(|i| self.certificates.get(i as usize))
+    }
+
+    /// Covers entries whose `replaces` names this (normalised) material.
+    pub fn covers_of(&self, norm: &str) -> impl Iterator<Item = &Cover> {
+        self.covers_index.get(norm).into_iter().flatten().filter_map(|&i| self.covers.get(i as usize))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn articles_are_canonical() {
+        assert_eq!(canonical_article("第31条"), "第三十一条");
+        assert_eq!(canonical_article("第二十二條"), "第二十二条");
+        assert_eq!(canonical_article("摘录"), "摘录");
+    }
+
+    #[test]
+    fn split() {
+        assert_eq!(split_article("行政许可法第三十一条第一款"), ("行政许可法", Some("第三十一条".into())));
+        assert_eq!(split_article("国办发201586号"), ("国办发201586号", None));
+    }
+}

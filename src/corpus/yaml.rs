@@ -1,0 +1,304 @@
+//! YAML text → a small tree of nodes with byte spans.
+//!
+//! Built from saphyr-parser's events in one pass, with an explicit stack (no recursion), a depth
+//! limit and a node budget that also bounds alias expansion, so a hostile file (an alias bomb,
+//! absurd nesting) is refused quickly and with bounded memory. The tree of one document is
+//! turned into the item model by `load.rs` and dropped.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle};
+
+use crate::diag::SourceError;
+use crate::source::{FileId, SourceFile, Span};
+use crate::tr;
+
+/// Limits against hostile input.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Maximum nesting of sequences and mappings.
+    pub max_depth: usize,
+    /// Maximum number of nodes in one document.
+    pub max_nodes: usize,
+    /// Maximum number of nodes produced by expanding aliases in one document.
+    pub max_alias_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_depth: 64, max_nodes: 20_000_000, max_alias_nodes: 100_000 }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    /// A scalar; `plain` is false for quoted and block scalars (which are always strings).
+    Scalar { value: String, plain: bool },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub span: Span,
+}
+
+impl Node {
+    /// The scalar's text, if this is a scalar.
+    #[must_use]
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    /// True for a plain `null`, `~` or empty scalar.
+    #[must_use]
+    pub fn is_null(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { value, plain: true }
+            if matches!(value.as_str(), "" | "~" | "null" | "Null" | "NULL"))
+    }
+
+    /// A short description of the node's kind, for type errors.
+    #[must_use]
+    pub fn kind_name(&self) -> String {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => format!("`{}`", truncate(value, 30)),
+            NodeKind::Seq(_) => tr!("列表", "a list"),
+            NodeKind::Map(_) => tr!("映射", "a mapping"),
+        }
+    }
+
+    fn size(&self) -> usize {
+        match &self.kind {
+            NodeKind::Scalar { .. } => 1,
+            NodeKind::Seq(v) => 1 + v.iter().map(Node::size).sum::<usize>(),
+            NodeKind::Map(v) => 1 + v.iter().map(|(k, v)| k.size() + v.size()).sum::<usize>(),
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Converts saphyr's character indices into byte offsets. Events arrive roughly in order, so a
+/// cursor that walks forward or back from the last position makes this cheap.
+struct Offsets<'a> {
+    text: &'a str,
+    char_idx: usize,
+    byte_idx: usize,
+}
+
+impl Offsets<'_> {
+    fn byte(&mut self, char_index: usize) -> usize {
+        while self.char_idx < char_index {
+            match self.text.get(self.byte_idx..).and_then(|s| s.chars().next()) {
+                Some(c) => {
+                    self.byte_idx += c.len_utf8();
+                    self.char_idx += 1;
+                }
+                None => return self.text.len(),
+            }
+        }
+        while self.char_idx > char_index {
+            match self.text.get(..self.byte_idx).and_then(|s| s.chars().next_back()) {
+                Some(c) => {
+                    self.byte_idx -= c.len_utf8();
+                    self.char_idx -= 1;
+                }
+                None => return 0,
+            }
+        }
+        self.byte_idx
+    }
+}
+
+enum Frame {
+    Seq { items: Vec<Node>, start: usize, anchor: usize },
+    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: usize, anchor: usize },
+}
+
+/// Parses the first document of `src`. `None` when the file holds no document at all.
+pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<Node>, SourceError> {
+    let text = src.text();
+    let mut parser = Parser::new_from_str(text);
+    let mut offsets = Offsets { text, char_idx: 0, byte_idx: 0 };
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut nodes = 0usize;
+    let mut alias_nodes = 0usize;
+    let mut root: Option<Node> = None;
+    let mut documents = 0usize;
+
+    let err_at = |offsets: &mut Offsets<'_>, char_index: usize, msg: String, help: String| {
+        let b = offsets.byte(char_index);
+        let end = text.get(b..).and_then(|s| s.chars().next()).map_or(b, |c| b + c.len_utf8());
+        SourceError::new("qingdan::yaml::syntax", tr!("YAML 语法错误", "malformed YAML"))
+            .at(src, Span::new(file, b, end), msg)
+            .help(help)
+    };
+
+    while let Some(next) = parser.next_event() {
+        let (event, span) = match next {
+            Ok(ev) => ev,
+            Err(e) => {
+                let msg = e.info().to_string();
+                return Err(err_at(
+                    &mut offsets,
+                    e.marker().index(),
+                    msg,
+                    tr!(
+                        "检查该行的缩进、冒号和引号；列表项以 `- ` 开头",
+                        "check the indentation, colons and quotes on this line; list entries start with `- `"
+                    ),
+                ));
+            }
+        };
+        let start = offsets.byte(span.start.index());
+        let end = offsets.byte(span.end.index()).max(start);
+        let node = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => continue,
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(SourceError::new(
+                        "qingdan::yaml::documents",
+                        tr!("一个文件只能包含一个 YAML 文档", "a file may hold only one YAML document"),
+                    )
+                    .at(src, Span::new(file, start, end.max(start + 3)), tr!("第二个文档从这里开始", "a second document starts here"))
+                    .help(tr!("把每个清单放进单独的文件", "put each list in a file of its own")));
+                }
+                continue;
+            }
+            Event::Alias(id) => {
+                let Some((target, size)) = anchors.get(&id) else {
+                    return Err(err_at(&mut offsets, span.start.index(), tr!("未定义的锚点", "unknown anchor"), tr!("先用 `&名称` 定义锚点", "define the anchor with `&name` first")));
+                };
+                nodes += *size;
+                alias_nodes += *size;
+                if nodes > limits.max_nodes || alias_nodes > limits.max_alias_nodes {
+                    return Err(budget_error(src, Span::new(file, start, end), limits));
+                }
+                let mut n = target.clone();
+                n.span = Span::new(file, start, end);
+                n
+            }
+            Event::Scalar(value, style, anchor, _tag) => {
+                nodes += 1;
+                if nodes > limits.max_nodes {
+                    return Err(budget_error(src, Span::new(file, start, end), limits));
+                }
+                let n = Node {
+                    kind: NodeKind::Scalar { value: value.into_owned(), plain: style == ScalarStyle::Plain },
+                    span: Span::new(file, start, end),
+                };
+                if anchor != 0 {
+                    anchors.insert(anchor, (n.clone(), 1));
+                }
+                n
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                nodes += 1;
+                if stack.len() >= limits.max_depth {
+                    return Err(SourceError::new("qingdan::yaml::depth", tr!("嵌套过深", "nesting too deep"))
+                        .at(src, Span::new(file, start, end.max(start + 1)), tr!("超过 {} 层", "deeper than {} levels", limits.max_depth))
+                        .help(tr!("清单文件的结构不超过几层；检查缩进", "a list file is only a few levels deep; check the indentation")));
+                }
+                if matches!(event, Event::SequenceStart(..)) {
+                    stack.push(Frame::Seq { items: Vec::new(), start, anchor });
+                } else {
+                    stack.push(Frame::Map { entries: Vec::new(), key: None, start, anchor });
+                }
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = stack.pop() else { continue };
+                let (kind, fstart, anchor) = match frame {
+                    Frame::Seq { items, start, anchor } => (NodeKind::Seq(items), start, anchor),
+                    Frame::Map { entries, start, anchor, .. } => (NodeKind::Map(entries), start, anchor),
+                };
+                // Block collections end where the next token starts; trim trailing blanks.
+                let mut fend = end.max(fstart);
+                while fend > fstart && text.as_bytes().get(fend - 1).is_some_and(u8::is_ascii_whitespace) {
+                    fend -= 1;
+                }
+                let n = Node { kind, span: Span::new(file, fstart, fend) };
+                if anchor != 0 {
+                    // Bounded: every node of `n` was counted against the budget when it was made.
+                    let size = n.size();
+                    anchors.insert(anchor, (n.clone(), size));
+                }
+                n
+            }
+        };
+        match stack.last_mut() {
+            None => {
+                if root.is_none() {
+                    root = Some(node);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                None => *key = Some(node),
+                Some(k) => entries.push((k, node)),
+            },
+        }
+    }
+    Ok(root)
+}
+
+fn budget_error(src: &SourceFile, span: Span, limits: Limits) -> SourceError {
+    SourceError::new("qingdan::yaml::too_large", tr!("YAML 展开后过大（疑似别名炸弹）", "YAML expands too far (an alias bomb?)"))
+        .at(src, span, tr!("展开到这里时超过上限（别名展开至多 {} 个节点）", "over the limit when expanded here (aliases may expand to at most {} nodes)", limits.max_alias_nodes))
+        .help(tr!("不要用锚点和别名层层引用；清单文件应直接写出每个事项", "do not nest anchors and aliases; write each item out"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(s: &str) -> Result<Option<Node>, SourceError> {
+        let f = SourceFile::new("t.yaml", s);
+        parse(&f, FileId(0), Limits::default())
+    }
+
+    #[test]
+    fn spans_are_bytes() {
+        let s = "名称: 道路运输\ncode: \"X-1\"\n";
+        let root = parse_str(s).ok().flatten();
+        let Some(Node { kind: NodeKind::Map(entries), .. }) = root else { panic!("not a map") };
+        let (k, v) = &entries[0];
+        assert_eq!(&s[k.span.start as usize..k.span.end as usize], "名称");
+        assert_eq!(&s[v.span.start as usize..v.span.end as usize], "道路运输");
+    }
+
+    #[test]
+    fn alias_bomb_is_refused() {
+        let mut s = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for c in 'b'..='k' {
+            s.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = c;
+        }
+        let e = parse_str(&s).err().map(|e| e.code);
+        assert_eq!(e, Some("qingdan::yaml::too_large"));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let s: String = (0..100).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        let e = parse_str(&s).err().map(|e| e.code);
+        assert_eq!(e, Some("qingdan::yaml::depth"));
+        // saphyr refuses deep flow nesting itself; either way it is an error, not a crash.
+        assert!(parse_str(&"[".repeat(100_000)).is_err());
+    }
+}

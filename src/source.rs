@@ -1,0 +1,250 @@
+//! Source files and spans.
+//!
+//! Every value that qingdan reports on points back into the text it came from. A [`Span`] is a
+//! byte range into one [`SourceFile`]; line and column (1-based, columns in Unicode scalar values
+//! as SPEC §9 requires) are computed on demand from a line-start table, so spans stay small.
+
+use std::fmt;
+use std::sync::Arc;
+
+use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
+
+/// Index of a file in a [`SourceMap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct FileId(pub u32);
+
+/// A byte range in one source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Span {
+    pub file: FileId,
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    #[must_use]
+    pub fn new(file: FileId, start: usize, end: usize) -> Self {
+        let start = u32::try_from(start).unwrap_or(u32::MAX);
+        let end = u32::try_from(end).unwrap_or(u32::MAX).max(start);
+        Span { file, start, end }
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.end == self.start
+    }
+
+    /// The smallest span covering both.
+    #[must_use]
+    pub fn join(self, other: Span) -> Span {
+        Span { file: self.file, start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    #[must_use]
+    pub fn to_source_span(self) -> SourceSpan {
+        SourceSpan::new((self.start as usize).into(), self.len())
+    }
+}
+
+/// A value together with where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+/// One loaded text with its line-start table.
+///
+/// It implements [`miette::SourceCode`] itself: miette's own `str` implementation scans the
+/// whole file for every diagnostic and reports byte columns on lines with Chinese text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    name: Arc<str>,
+    text: Arc<str>,
+    line_starts: Arc<[u32]>,
+}
+
+impl SourceFile {
+    #[must_use]
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let mut starts = vec![0u32];
+        for (i, b) in text.bytes().enumerate() {
+            if b == b'\n' {
+                starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+            }
+        }
+        SourceFile { name: name.into(), text, line_starts: starts.into() }
+    }
+
+    #[must_use]
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    #[must_use]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    #[must_use]
+    pub fn text_arc(&self) -> Arc<str> {
+        self.text.clone()
+    }
+
+    /// 0-based line index and the byte offset of its start.
+    fn line_of(&self, offset: usize) -> (usize, usize) {
+        let offset = u32::try_from(offset.min(self.text.len())).unwrap_or(u32::MAX);
+        let idx = match self.line_starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i.saturating_sub(1),
+        };
+        let start = self.line_starts.get(idx).copied().unwrap_or(0) as usize;
+        (idx, start)
+    }
+
+    /// 1-based line and column (in Unicode scalar values) of a byte offset.
+    #[must_use]
+    pub fn line_col(&self, offset: usize) -> LineCol {
+        let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
+        let (line, start) = self.line_of(offset);
+        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count());
+        LineCol { line: line + 1, column: column + 1 }
+    }
+
+    /// The text of a span (empty if the span does not fit the file).
+    #[must_use]
+    pub fn slice(&self, span: Span) -> &str {
+        self.text.get(span.start as usize..span.end as usize).unwrap_or("")
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// A 1-based line and column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LineCol {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl fmt::Display for LineCol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.column)
+    }
+}
+
+impl SourceCode for SourceFile {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let text: &str = &self.text;
+        let start = span.offset().min(text.len());
+        let end = (span.offset() + span.len()).min(text.len()).max(start);
+        let (first_line, _) = self.line_of(start);
+        let (last_line, _) = self.line_of(end.saturating_sub(usize::from(end > start)));
+        let from_line = first_line.saturating_sub(context_lines_before);
+        let to_line = (last_line + context_lines_after).min(self.line_starts.len().saturating_sub(1));
+        let from = self.line_starts.get(from_line).copied().unwrap_or(0) as usize;
+        let to = self
+            .line_starts
+            .get(to_line + 1)
+            .map_or(text.len(), |&s| (s as usize).saturating_sub(1));
+        let to = to.max(from).min(text.len());
+        // Columns for miette's header: count characters, not bytes.
+        let line_start = self.line_starts.get(first_line).copied().unwrap_or(0) as usize;
+        let column = text.get(line_start..start).map_or(0, |s| s.chars().count());
+        let data = text.get(from..to).unwrap_or("").as_bytes();
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            data,
+            SourceSpan::new(from.into(), to - from),
+            first_line,
+            column,
+            to_line - from_line + 1,
+        )))
+    }
+}
+
+/// All files of one run, indexed by [`FileId`].
+#[derive(Debug, Default, Clone)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+impl SourceMap {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, file: SourceFile) -> FileId {
+        let id = FileId(u32::try_from(self.files.len()).unwrap_or(u32::MAX));
+        self.files.push(file);
+        id
+    }
+
+    #[must_use]
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
+    #[must_use]
+    pub fn name(&self, id: FileId) -> &str {
+        self.get(id).map_or("<unknown>", SourceFile::name)
+    }
+
+    #[must_use]
+    pub fn line_col(&self, span: Span) -> (LineCol, LineCol) {
+        match self.get(span.file) {
+            Some(f) => (f.line_col(span.start as usize), f.line_col(span.end as usize)),
+            None => (LineCol { line: 1, column: 1 }, LineCol { line: 1, column: 1 }),
+        }
+    }
+
+    #[must_use]
+    pub fn slice(&self, span: Span) -> &str {
+        self.get(span.file).map_or("", |f| f.slice(span))
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_count_scalar_values() {
+        let f = SourceFile::new("a.yaml", "name: 道路运输\n  code: x\n");
+        // "x" is at byte 24 (the Chinese text is 12 bytes, 4 chars).
+        let off = f.text().find('x').unwrap_or(0);
+        assert_eq!(f.line_col(off), LineCol { line: 2, column: 9 });
+        let off = f.text().find('运').unwrap_or(0);
+        assert_eq!(f.line_col(off), LineCol { line: 1, column: 9 });
+    }
+}
