@@ -8,33 +8,26 @@ use miette::{Diagnostic, LabeledSpan, SourceCode};
 
 use crate::source::{SourceFile, Span};
 
-/// A located problem in an input file.
+/// A located problem in an input file. Boxed where it is large, so `Result`s stay small.
 #[derive(Debug, Clone)]
 pub struct SourceError {
     pub code: &'static str,
     pub message: String,
     pub label: String,
     pub help: Option<String>,
-    pub src: Option<SourceFile>,
+    pub src: Option<Box<SourceFile>>,
     pub span: Option<Span>,
 }
 
 impl SourceError {
     #[must_use]
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        SourceError {
-            code,
-            message: message.into(),
-            label: String::new(),
-            help: None,
-            src: None,
-            span: None,
-        }
+        SourceError { code, message: message.into(), label: String::new(), help: None, src: None, span: None }
     }
 
     #[must_use]
     pub fn at(mut self, src: &SourceFile, span: Span, label: impl Into<String>) -> Self {
-        self.src = Some(src.clone());
+        self.src = Some(Box::new(src.clone()));
         self.span = Some(span);
         self.label = label.into();
         self
@@ -42,7 +35,7 @@ impl SourceError {
 
     #[must_use]
     pub fn in_file(mut self, src: &SourceFile) -> Self {
-        self.src = Some(src.clone());
+        self.src = Some(Box::new(src.clone()));
         self
     }
 
@@ -82,7 +75,7 @@ impl Diagnostic for SourceError {
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
         match (&self.src, self.span) {
-            (Some(src), Some(_)) => Some(src as &dyn SourceCode),
+            (Some(src), Some(_)) => Some(&**src as &dyn SourceCode),
             _ => None,
         }
     }

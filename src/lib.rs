@@ -7,8 +7,13 @@
 //! 4. [`eval`]: rules × items → findings, in parallel, deterministic.
 //! 5. [`report`]: findings → human (miette), JSON and the other formats.
 
+pub mod cli;
+pub mod compile;
 pub mod corpus;
 pub mod diag;
+pub mod eval;
 pub mod i18n;
+pub mod policy;
+pub mod report;
 pub mod source;
 pub mod syntax;

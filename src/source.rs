@@ -165,10 +165,7 @@ impl SourceCode for SourceFile {
         let from_line = first_line.saturating_sub(context_lines_before);
         let to_line = (last_line + context_lines_after).min(self.line_starts.len().saturating_sub(1));
         let from = self.line_starts.get(from_line).copied().unwrap_or(0) as usize;
-        let to = self
-            .line_starts
-            .get(to_line + 1)
-            .map_or(text.len(), |&s| (s as usize).saturating_sub(1));
+        let to = self.line_starts.get(to_line + 1).map_or(text.len(), |&s| (s as usize).saturating_sub(1));
         let to = to.max(from).min(text.len());
         // Columns for miette's header: count characters, not bytes.
         let line_start = self.line_starts.get(first_line).copied().unwrap_or(0) as usize;
@@ -178,7 +175,7 @@ impl SourceCode for SourceFile {
             self.name.to_string(),
             data,
             SourceSpan::new(from.into(), to - from),
-            first_line,
+            from_line,
             column,
             to_line - from_line + 1,
         )))
@@ -227,10 +224,7 @@ impl SourceMap {
     }
 
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
+        self.files.iter().enumerate().map(|(i, f)| (FileId(u32::try_from(i).unwrap_or(u32::MAX)), f))
     }
 }
 

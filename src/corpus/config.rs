@@ -123,8 +123,11 @@ impl Config {
     /// Reads a `qingdan.yaml`.
     pub fn read(path: &Path) -> Result<Config, SourceError> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            SourceError::new("qingdan::config::read", tr!("无法读取配置文件 `{}`：{}", "cannot read `{}`: {}", path.display(), e))
-                .help(tr!("检查路径和文件权限", "check the path and the file's permissions"))
+            SourceError::new(
+                "qingdan::config::read",
+                tr!("无法读取配置文件 `{}`：{}", "cannot read `{}`: {}", path.display(), e),
+            )
+            .help(tr!("检查路径和文件权限", "check the path and the file's permissions"))
         })?;
         let src = SourceFile::new(path.display().to_string(), text);
         Self::parse(&src, path)
@@ -153,7 +156,9 @@ impl Config {
             })?
         };
         let code_pattern = match &file.code_pattern {
-            Some(p) => Some(Regex::new(p).map_err(|e| invalid(tr!("code_pattern 不是有效的正则表达式：{}", "code_pattern is not a valid regex: {}", e), None))?),
+            Some(p) => Some(Regex::new(p).map_err(|e| {
+                invalid(tr!("code_pattern 不是有效的正则表达式：{}", "code_pattern is not a valid regex: {}", e), None)
+            })?),
             None => None,
         };
         let mut severity = BTreeMap::new();
@@ -162,7 +167,15 @@ impl Config {
                 None
             } else {
                 Some(Level::parse(&level).ok_or_else(|| {
-                    invalid(tr!("规则 {} 的严重程度「{}」无效（可选 error | warning | info | off）", "invalid severity `{1}` for {0} (error | warning | info | off)", rule, level), None)
+                    invalid(
+                        tr!(
+                            "规则 {} 的严重程度「{}」无效（可选 error | warning | info | off）",
+                            "invalid severity `{1}` for {0} (error | warning | info | off)",
+                            rule,
+                            level
+                        ),
+                        None,
+                    )
                 })?)
             };
             severity.insert(rule.to_uppercase(), l);

@@ -8,8 +8,8 @@
 use std::sync::Arc;
 
 use super::model::{
-    ACQUISITION, COMPLEX, Chain, Citation, Date, Domain, FORMAT, HANDLING, ITEM_TYPE, Item, LEVEL, ListHeader, MATERIAL_KIND,
-    Material, ONLINE, PROMISE, SOURCE, Waiver,
+    ACQUISITION, COMPLEX, Chain, Citation, Date, Domain, FORMAT, HANDLING, ITEM_TYPE, Item, LEVEL, ListHeader,
+    MATERIAL_KIND, Material, ONLINE, PROMISE, SOURCE, Waiver,
 };
 use super::normalize;
 use super::reference::Registry;
@@ -64,13 +64,9 @@ const MATERIAL_KEYS: Keys = Keys(&[
     ("note", &["备注"]),
     ("waivers", &["豁免"]),
 ]);
-const WAIVER_KEYS: Keys = Keys(&[
-    ("rule", &["规则"]),
-    ("reason", &["理由"]),
-    ("approved_by", &["批准文件"]),
-    ("expires", &["失效日期"]),
-]);
-const CHAIN_KEYS: Keys = Keys(&[("name", &["名称", "一件事名称"]), ("steps", &["环节"])]);
+const WAIVER_KEYS: Keys =
+    Keys(&[("rule", &["规则"]), ("reason", &["理由"]), ("approved_by", &["批准文件"]), ("expires", &["失效日期"])]);
+const CHAIN_KEYS: Keys = Keys(&[("name", &["名称", "一件事名称", "事项名称"]), ("steps", &["环节"])]);
 const CITATION_KEYS: Keys = Keys(&[("statute", &["法规"]), ("article", &["条款", "条"])]);
 
 impl Keys {
@@ -206,7 +202,12 @@ impl<'a> Loader<'a> {
             let Some(canonical) = keys.canonical(key_text) else {
                 let suggestion = did_you_mean(key_text, keys.all());
                 let help = match suggestion {
-                    Some(s) => tr!("是不是 `{}`？可用的键：{}", "did you mean `{}`? valid keys: {}", s, keys.all().collect::<Vec<_>>().join(", ")),
+                    Some(s) => tr!(
+                        "是不是 `{}`？可用的键：{}",
+                        "did you mean `{}`? valid keys: {}",
+                        s,
+                        keys.all().collect::<Vec<_>>().join(", ")
+                    ),
                     None => tr!("可用的键：{}", "valid keys: {}", keys.all().collect::<Vec<_>>().join(", ")),
                 };
                 self.error(
@@ -308,7 +309,9 @@ impl<'a> Loader<'a> {
             return Some(Spanned::new(v, s.span));
         }
         let help = match did_you_mean(&token, domain.values.iter().copied()) {
-            Some(g) => tr!("是不是「{}」？可选值：{}", "did you mean `{}`? valid values: {}", g, domain.values.join(" | ")),
+            Some(g) => {
+                tr!("是不是「{}」？可选值：{}", "did you mean `{}`? valid values: {}", g, domain.values.join(" | "))
+            }
             None => tr!("可选值：{}", "valid values: {}", domain.values.join(" | ")),
         };
         self.error(
@@ -352,7 +355,10 @@ impl<'a> Loader<'a> {
                             tr!("依据缺少 `statute`", "citation without `statute`"),
                             n.span,
                             tr!("这里", "here"),
-                            tr!("写成 {{statute: 行政许可法, article: 第三十条}}", "write {{statute: 行政许可法, article: 第三十条}}"),
+                            tr!(
+                                "写成 {{statute: 行政许可法, article: 第三十条}}",
+                                "write {{statute: 行政许可法, article: 第三十条}}"
+                            ),
                         );
                         continue;
                     }
@@ -375,7 +381,13 @@ impl<'a> Loader<'a> {
         for n in seq {
             let Some(entries) = self.entries(n, &WAIVER_KEYS, &tr!("豁免", "a waiver")) else { continue };
             let mut rule = None;
-            let mut w = Waiver { rule: Spanned::new(String::new(), n.span), reason: None, approved_by: None, expires: None, span: n.span };
+            let mut w = Waiver {
+                rule: Spanned::new(String::new(), n.span),
+                reason: None,
+                approved_by: None,
+                expires: None,
+                span: n.span,
+            };
             for (k, _, v) in entries {
                 match k {
                     "rule" => rule = self.string(v, k),

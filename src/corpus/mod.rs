@@ -78,7 +78,8 @@ impl Corpus {
         let src = SourceFile::new(name, text);
         let id = corpus.sources.add(src.clone());
         let settings = DirSettings { jurisdiction: region.map(str::to_string), code_pattern: default_pattern() };
-        let (list, items, chains) = load_text(&src, id, 0, refs, &settings, opts).map_err(|errs| Problems::new(tr!("输入有误", "invalid input"), errs))?;
+        let (list, items, chains) = load_text(&src, id, 0, refs, &settings, opts)
+            .map_err(|errs| Problems::new(tr!("输入有误", "invalid input"), errs))?;
         corpus.lists.push(list);
         corpus.items = items;
         corpus.chains = chains;
@@ -186,11 +187,8 @@ fn walk(dir: &Path, inherited: &DirSettings, d: &mut Discovery) -> Result<(), So
         }
         d.nested.push(cfg);
     }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| io_error(dir, &e))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .collect();
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(|e| io_error(dir, &e))?.filter_map(Result::ok).map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -240,7 +238,13 @@ pub fn read_text(path: &Path) -> Result<(SourceFile, Option<String>), SourceErro
     if meta.len() > MAX_FILE_BYTES {
         return Err(SourceError::new(
             "qingdan::load::too_large",
-            tr!("文件 `{}` 过大（{} 字节，上限 {} 字节）", "`{}` is too large ({} bytes; the limit is {})", path.display(), meta.len(), MAX_FILE_BYTES),
+            tr!(
+                "文件 `{}` 过大（{} 字节，上限 {} 字节）",
+                "`{}` is too large ({} bytes; the limit is {})",
+                path.display(),
+                meta.len(),
+                MAX_FILE_BYTES
+            ),
         )
         .help(tr!("把清单拆成按部门的多个文件", "split the list into one file per department")));
     }
@@ -262,15 +266,15 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), 
                     return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
                 }
             }
-            if let Some(text) = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes) {
-                if !text.contains('\0') {
-                    let note = tr!(
-                        "`{}` 不是 UTF-8，已按 GB18030（兼容 GBK）解码；建议另存为 UTF-8",
-                        "`{}` is not UTF-8; it was decoded as GB18030 (a superset of GBK); consider saving it as UTF-8",
-                        name
-                    );
-                    return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
-                }
+            if let Some(text) = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
+                && !text.contains('\0')
+            {
+                let note = tr!(
+                    "`{}` 不是 UTF-8，已按 GB18030（兼容 GBK）解码；建议另存为 UTF-8",
+                    "`{}` is not UTF-8; it was decoded as GB18030 (a superset of GBK); consider saving it as UTF-8",
+                    name
+                );
+                return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
             }
             let at = utf8_err.valid_up_to();
             let line = bytes.get(..at).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1;
@@ -287,8 +291,11 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), 
             .help(tr!("用文本编辑器把文件另存为 UTF-8", "save the file as UTF-8 in a text editor")));
         }
     }
-    Err(SourceError::new("qingdan::load::binary", tr!("`{}` 是二进制文件，不是 YAML 文本", "`{}` is a binary file, not YAML text", name))
-        .help(tr!("只把 .yaml 清单文件交给 qingdan", "give qingdan only .yaml list files")))
+    Err(SourceError::new(
+        "qingdan::load::binary",
+        tr!("`{}` 是二进制文件，不是 YAML 文本", "`{}` is a binary file, not YAML text", name),
+    )
+    .help(tr!("只把 .yaml 清单文件交给 qingdan", "give qingdan only .yaml list files")))
 }
 
 fn load_text(
@@ -301,18 +308,18 @@ fn load_text(
 ) -> Result<(ListFile, Vec<Item>, Vec<Chain>), Vec<SourceError>> {
     let root = yaml::parse(src, id, yaml::Limits::default()).map_err(|e| vec![e])?;
     let Some(root) = root.filter(|r| !r.is_null()) else {
-        return Err(vec![SourceError::new("qingdan::load::empty", tr!("`{}` 是空文件", "`{}` is empty", src.name()))
-            .at(src, Span::new(id, 0, 0), tr!("这里没有内容", "nothing here"))
-            .help(tr!("清单文件至少要有 `items:`；不需要的文件请删除", "a list file needs at least `items:`; delete files you do not need"))]);
+        return Err(vec![
+            SourceError::new("qingdan::load::empty", tr!("`{}` 是空文件", "`{}` is empty", src.name()))
+                .at(src, Span::new(id, 0, 0), tr!("这里没有内容", "nothing here"))
+                .help(tr!(
+                    "清单文件至少要有 `items:`；不需要的文件请删除",
+                    "a list file needs at least `items:`; delete files you do not need"
+                )),
+        ]);
     };
     let loaded = Loader::new(src, &refs.registry, list, opts).load(&root)?;
-    let region = loaded
-        .header
-        .region
-        .as_ref()
-        .map(|r| r.value.clone())
-        .or_else(|| settings.jurisdiction.clone())
-        .map(Arc::from);
+    let region =
+        loaded.header.region.as_ref().map(|r| r.value.clone()).or_else(|| settings.jurisdiction.clone()).map(Arc::from);
     let header: Arc<ListHeader> = Arc::new(loaded.header);
     let lf = ListFile { file: id, header, region, code_pattern: settings.code_pattern.clone() };
     Ok((lf, loaded.items, loaded.chains))

@@ -26,14 +26,17 @@ pub static ITEM_TYPE: Domain = Domain {
 };
 pub static LEVEL: Domain = Domain { name: "层级", values: &["省级", "市级", "县级", "乡镇", "村社区"] };
 pub static HANDLING: Domain = Domain { name: "办件类型", values: &["即办件", "承办件"] };
-pub static PROMISE: Domain = Domain { name: "四办类别", values: &["即收即办", "当日办结", "限时办结", "代办服务"] };
+pub static PROMISE: Domain =
+    Domain { name: "四办类别", values: &["即收即办", "当日办结", "限时办结", "代办服务"] };
 pub static ONLINE: Domain = Domain { name: "网办深度", values: &["全程网办", "网上预审", "不可网办"] };
-pub static COMPLEX: Domain = Domain { name: "复杂情形", values: &["现场勘查", "专家评审", "会议研究", "听证", "公示"] };
+pub static COMPLEX: Domain =
+    Domain { name: "复杂情形", values: &["现场勘查", "专家评审", "会议研究", "听证", "公示"] };
 pub static MATERIAL_KIND: Domain = Domain {
     name: "材料类型",
     values: &["申请表", "证件", "证照", "证明", "合同协议", "报告", "图纸", "其他"],
 };
-pub static SOURCE: Domain = Domain { name: "材料来源", values: &["申请人", "本部门", "其他部门", "中介机构", "其他"] };
+pub static SOURCE: Domain =
+    Domain { name: "材料来源", values: &["申请人", "本部门", "其他部门", "中介机构", "其他"] };
 pub static ACQUISITION: Domain = Domain {
     name: "获取方式",
     values: &["申请人提交", "内部共享", "外部共享", "网络核验", "告知承诺", "免提交"],
@@ -61,10 +64,7 @@ impl Date {
     #[must_use]
     pub fn parse(s: &str) -> Option<Date> {
         let s = s.trim();
-        let parts: Vec<&str> = s
-            .split(|c| matches!(c, '-' | '/' | '年' | '月' | '日' | '.'))
-            .filter(|p| !p.is_empty())
-            .collect();
+        let parts: Vec<&str> = s.split(['-', '/', '年', '月', '日', '.']).filter(|p| !p.is_empty()).collect();
         let [y, m, d] = parts.as_slice() else { return None };
         let year: i32 = y.parse().ok()?;
         let month: u8 = m.parse().ok()?;
@@ -86,10 +86,8 @@ impl Date {
     /// Today's civil date in UTC+8 (China Standard Time).
     #[must_use]
     pub fn today() -> Date {
-        let secs = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
-            + 8 * 3600;
+        let secs =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 8 * 3600;
         let days = i64::try_from(secs / 86_400).unwrap_or(0);
         // Civil-from-days (Howard Hinnant's algorithm).
         let z = days + 719_468;

@@ -20,7 +20,8 @@ fn to_half_width(c: char) -> char {
 }
 
 fn is_dropped_in_name(c: char) -> bool {
-    c.is_whitespace() || matches!(c, '《' | '》' | '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '『' | '』' | '〈' | '〉')
+    c.is_whitespace()
+        || matches!(c, '《' | '》' | '"' | '\'' | '“' | '”' | '‘' | '’' | '「' | '」' | '『' | '』' | '〈' | '〉')
 }
 
 const NAME_SUFFIXES: &[&str] = &[
@@ -42,10 +43,10 @@ pub fn name(s: &str) -> String {
     loop {
         let before = out.len();
         for suffix in NAME_SUFFIXES {
-            if out.len() > suffix.len() {
-                if let Some(stripped) = out.strip_suffix(suffix) {
-                    out.truncate(stripped.len());
-                }
+            if out.len() > suffix.len()
+                && let Some(stripped) = out.strip_suffix(suffix)
+            {
+                out.truncate(stripped.len());
             }
         }
         if out.len() == before {
@@ -157,7 +158,8 @@ mod tests {
 
     #[test]
     fn numbers() {
-        for (s, n) in [("三十一", 31), ("十", 10), ("十一", 11), ("一百零一", 101), ("二百", 200), ("31", 31)] {
+        for (s, n) in [("三十一", 31), ("十", 10), ("十一", 11), ("一百零一", 101), ("二百", 200), ("31", 31)]
+        {
             assert_eq!(parse_number(s), Some(n), "{s}");
             assert_eq!(parse_number(&chinese_number(n)), Some(n));
         }

@@ -257,12 +257,11 @@ impl Statute {
 #[must_use]
 pub fn canonical_article(s: &str) -> String {
     let s = normalize::simplify(s.trim());
-    if let Some(rest) = s.strip_prefix('第') {
-        if let Some(num) = rest.strip_suffix('条') {
-            if let Some(n) = normalize::parse_number(num) {
-                return format!("第{}条", normalize::chinese_number(n));
-            }
-        }
+    if let Some(rest) = s.strip_prefix('第')
+        && let Some(num) = rest.strip_suffix('条')
+        && let Some(n) = normalize::parse_number(num)
+    {
+        return format!("第{}条", normalize::chinese_number(n));
     }
     s
 }
@@ -294,10 +293,7 @@ impl Registry {
     #[must_use]
     pub fn lookup(&self, name: &str) -> Option<u32> {
         let key = normalize::citation(name);
-        self.by_name
-            .get(&key)
-            .or_else(|| self.by_name.get(key.strip_prefix("中华人民共和国").unwrap_or(&key)))
-            .copied()
+        self.by_name.get(&key).or_else(|| self.by_name.get(key.strip_prefix("中华人民共和国").unwrap_or(&key))).copied()
     }
 
     fn rebuild(&mut self) {
@@ -375,7 +371,7 @@ impl NameIndex {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PhraseMatcher {
     literals: Vec<String>,
     automaton: Option<AhoCorasick>,
@@ -384,23 +380,14 @@ pub struct PhraseMatcher {
     pub examples: PhraseExamples,
 }
 
-impl Default for PhraseMatcher {
-    fn default() -> Self {
-        PhraseMatcher { literals: Vec::new(), automaton: None, patterns: Vec::new(), exceptions: None, examples: PhraseExamples::default() }
-    }
-}
-
 impl PhraseMatcher {
     fn build(file: PhrasesFile) -> Result<Self, String> {
         let mut literals: Vec<String> =
             file.catch_all.iter().chain(&file.vague).map(|p| normalize::token(p)).filter(|p| !p.is_empty()).collect();
         literals.sort();
         literals.dedup();
-        let automaton = if literals.is_empty() {
-            None
-        } else {
-            Some(AhoCorasick::new(&literals).map_err(|e| e.to_string())?)
-        };
+        let automaton =
+            if literals.is_empty() { None } else { Some(AhoCorasick::new(&literals).map_err(|e| e.to_string())?) };
         let mut patterns = Vec::new();
         for p in file.patterns {
             let re = Regex::new(&p.pattern).map_err(|e| format!("`{}`: {e}", p.pattern))?;
@@ -476,12 +463,13 @@ pub struct RawTables {
 }
 
 fn yaml_error(src: &SourceFile, file: FileId, e: &serde_yaml::Error, what: &str) -> SourceError {
-    let base = SourceError::new("qingdan::reference::invalid", tr!("参考表 {} 格式有误", "invalid reference table {}", what))
-        .help(tr!(
-            "参考表的格式见 SPEC §2.3；对照内置的 policies/{}.yaml",
-            "see SPEC §2.3 for the format; compare with the built-in policies/{}.yaml",
-            what
-        ));
+    let base =
+        SourceError::new("qingdan::reference::invalid", tr!("参考表 {} 格式有误", "invalid reference table {}", what))
+            .help(tr!(
+                "参考表的格式见 SPEC §2.3；对照内置的 policies/{}.yaml",
+                "see SPEC §2.3 for the format; compare with the built-in policies/{}.yaml",
+                what
+            ));
     match e.location() {
         Some(loc) => {
             let off = loc.index().min(src.text().len());
@@ -501,9 +489,12 @@ fn parse_date(s: Option<&String>, src: &SourceFile, what: &str) -> Result<Option
         None => Ok(None),
         Some(t) if t.trim().is_empty() || t == "null" => Ok(None),
         Some(t) => Date::parse(t).map(Some).ok_or_else(|| {
-            SourceError::new("qingdan::reference::date", tr!("{} 的日期 `{}` 无效", "invalid date `{1}` in {0}", what, t))
-                .in_file(src)
-                .help(tr!("日期写作 YYYY-MM-DD", "write dates as YYYY-MM-DD"))
+            SourceError::new(
+                "qingdan::reference::date",
+                tr!("{} 的日期 `{}` 无效", "invalid date `{1}` in {0}", what, t),
+            )
+            .in_file(src)
+            .help(tr!("日期写作 YYYY-MM-DD", "write dates as YYYY-MM-DD"))
         }),
     }
 }
@@ -596,7 +587,12 @@ impl RawTables {
                 level: domain_value(&STATUTE_LEVEL, &e.level, &src, &what)?,
                 in_force: parse_date(e.in_force.as_ref(), &src, &what)?,
                 repealed: parse_date(e.repealed.as_ref(), &src, &what)?,
-                verification: domain_value(&VERIFICATION, e.verification.as_deref().unwrap_or("UNVERIFIED"), &src, &what)?,
+                verification: domain_value(
+                    &VERIFICATION,
+                    e.verification.as_deref().unwrap_or("UNVERIFIED"),
+                    &src,
+                    &what,
+                )?,
                 jurisdiction: e.jurisdiction.clone().unwrap_or_else(|| "全国".into()),
                 id: e.id,
                 title: e.title,
@@ -627,7 +623,12 @@ impl RawTables {
             if CHANNEL.find(&normalize::token(&s.channel)).is_none() {
                 return Err(SourceError::new(
                     "qingdan::reference::value",
-                    tr!("共享目录「{}」的渠道「{}」无效", "invalid channel `{1}` for shared entry `{0}`", s.name, s.channel),
+                    tr!(
+                        "共享目录「{}」的渠道「{}」无效",
+                        "invalid channel `{1}` for shared entry `{0}`",
+                        s.name,
+                        s.channel
+                    ),
                 )
                 .help(tr!("可选值：{}", "valid values: {}", CHANNEL.values.join(" | "))));
             }
@@ -647,7 +648,10 @@ impl RawTables {
                 "qingdan::reference::pattern",
                 tr!("措辞表中的正则表达式无效：{}", "invalid pattern in the phrase table: {}", e),
             )
-            .help(tr!("模式使用 Rust regex 语法（不支持环视和反向引用）", "patterns use Rust regex syntax (no look-around, no back-references)"));
+            .help(tr!(
+                "模式使用 Rust regex 语法（不支持环视和反向引用）",
+                "patterns use Rust regex syntax (no look-around, no back-references)"
+            ));
             match &self.phrases_source {
                 Some(src) => err.in_file(src),
                 None => err,

@@ -33,7 +33,10 @@ impl Default for Limits {
 #[derive(Debug, Clone)]
 pub enum NodeKind {
     /// A scalar; `plain` is false for quoted and block scalars (which are always strings).
-    Scalar { value: String, plain: bool },
+    Scalar {
+        value: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
 }
@@ -174,14 +177,23 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                         "qingdan::yaml::documents",
                         tr!("一个文件只能包含一个 YAML 文档", "a file may hold only one YAML document"),
                     )
-                    .at(src, Span::new(file, start, end.max(start + 3)), tr!("第二个文档从这里开始", "a second document starts here"))
+                    .at(
+                        src,
+                        Span::new(file, start, end.max(start + 3)),
+                        tr!("第二个文档从这里开始", "a second document starts here"),
+                    )
                     .help(tr!("把每个清单放进单独的文件", "put each list in a file of its own")));
                 }
                 continue;
             }
             Event::Alias(id) => {
                 let Some((target, size)) = anchors.get(&id) else {
-                    return Err(err_at(&mut offsets, span.start.index(), tr!("未定义的锚点", "unknown anchor"), tr!("先用 `&名称` 定义锚点", "define the anchor with `&name` first")));
+                    return Err(err_at(
+                        &mut offsets,
+                        span.start.index(),
+                        tr!("未定义的锚点", "unknown anchor"),
+                        tr!("先用 `&名称` 定义锚点", "define the anchor with `&name` first"),
+                    ));
                 };
                 nodes += *size;
                 alias_nodes += *size;
@@ -210,8 +222,15 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                 nodes += 1;
                 if stack.len() >= limits.max_depth {
                     return Err(SourceError::new("qingdan::yaml::depth", tr!("嵌套过深", "nesting too deep"))
-                        .at(src, Span::new(file, start, end.max(start + 1)), tr!("超过 {} 层", "deeper than {} levels", limits.max_depth))
-                        .help(tr!("清单文件的结构不超过几层；检查缩进", "a list file is only a few levels deep; check the indentation")));
+                        .at(
+                            src,
+                            Span::new(file, start, end.max(start + 1)),
+                            tr!("超过 {} 层", "deeper than {} levels", limits.max_depth),
+                        )
+                        .help(tr!(
+                            "清单文件的结构不超过几层；检查缩进",
+                            "a list file is only a few levels deep; check the indentation"
+                        )));
                 }
                 if matches!(event, Event::SequenceStart(..)) {
                     stack.push(Frame::Seq { items: Vec::new(), start, anchor });
@@ -257,9 +276,23 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
 }
 
 fn budget_error(src: &SourceFile, span: Span, limits: Limits) -> SourceError {
-    SourceError::new("qingdan::yaml::too_large", tr!("YAML 展开后过大（疑似别名炸弹）", "YAML expands too far (an alias bomb?)"))
-        .at(src, span, tr!("展开到这里时超过上限（别名展开至多 {} 个节点）", "over the limit when expanded here (aliases may expand to at most {} nodes)", limits.max_alias_nodes))
-        .help(tr!("不要用锚点和别名层层引用；清单文件应直接写出每个事项", "do not nest anchors and aliases; write each item out"))
+    SourceError::new(
+        "qingdan::yaml::too_large",
+        tr!("YAML 展开后过大（疑似别名炸弹）", "YAML expands too far (an alias bomb?)"),
+    )
+    .at(
+        src,
+        span,
+        tr!(
+            "展开到这里时超过上限（别名展开至多 {} 个节点）",
+            "over the limit when expanded here (aliases may expand to at most {} nodes)",
+            limits.max_alias_nodes
+        ),
+    )
+    .help(tr!(
+        "不要用锚点和别名层层引用；清单文件应直接写出每个事项",
+        "do not nest anchors and aliases; write each item out"
+    ))
 }
 
 #[cfg(test)]
@@ -286,7 +319,9 @@ mod tests {
         let mut s = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         let mut prev = 'a';
         for c in 'b'..='k' {
-            s.push_str(&format!("{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            s.push_str(&format!(
+                "{c}: &{c} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
             prev = c;
         }
         let e = parse_str(&s).err().map(|e| e.code);

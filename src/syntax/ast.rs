@@ -78,6 +78,8 @@ pub enum TemplatePart {
 pub struct Cite {
     pub statute: Spanned<String>,
     pub article: Spanned<String>,
+    /// A phrase of the article whose sentence is quoted as the key sentence.
+    pub key: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Clone)]
@@ -179,6 +181,7 @@ pub enum ExprKind {
     Field(Box<Expr>, Spanned<String>),
     Call(Spanned<String>, Vec<Expr>),
     Quant(QuantKind, Spanned<String>, Box<Expr>, Box<Expr>),
+    If(Box<Expr>, Box<Expr>, Box<Expr>),
     Unary(UnOp, Box<Expr>),
     Binary(BinOp, Box<Expr>, Box<Expr>),
 }

@@ -172,7 +172,9 @@ fn clause(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Clause> {
             let action = next()?;
             let action = match action.as_rule() {
                 Rule::fix_remove => {
-                    let e = action.into_inner().next().ok_or_else(|| cx.error(span, tr!("`remove` 缺少对象", "`remove` needs a value"), String::new()))?;
+                    let e = action.into_inner().next().ok_or_else(|| {
+                        cx.error(span, tr!("`remove` 缺少对象", "`remove` needs a value"), String::new())
+                    })?;
                     FixAction::Remove(expr(cx, e)?)
                 }
                 _ => {
@@ -192,7 +194,10 @@ fn clause(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Clause> {
             let body = next()?;
             let body = match body.as_rule() {
                 Rule::example_file => {
-                    let s = body.into_inner().next().ok_or_else(|| cx.error(span, tr!("缺少文件路径", "missing path"), String::new()))?;
+                    let s = body
+                        .into_inner()
+                        .next()
+                        .ok_or_else(|| cx.error(span, tr!("缺少文件路径", "missing path"), String::new()))?;
                     ExampleBody::File(Spanned::new(string_value(&s), cx.span(&s)))
                 }
                 _ => ExampleBody::Inline(cx.spanned(&body)),
@@ -206,9 +211,16 @@ fn clause(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Clause> {
 fn cite(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Cite> {
     let span = cx.span(&p);
     let mut inner = p.into_inner();
-    match (inner.next(), inner.next()) {
-        (Some(s), Some(a)) => Ok(Cite { statute: cx.spanned(&s), article: cx.spanned(&a) }),
-        _ => Err(cx.error(span, tr!("引用不完整", "incomplete citation"), tr!("写作 statute-id.第N条", "write statute-id.第N条"))),
+    let reference = inner.next();
+    let key = inner.next().map(|k| Spanned::new(string_value(&k), cx.span(&k)));
+    let mut parts = reference.map(Pair::into_inner).into_iter().flatten();
+    match (parts.next(), parts.next()) {
+        (Some(s), Some(a)) => Ok(Cite { statute: cx.spanned(&s), article: cx.spanned(&a), key }),
+        _ => Err(cx.error(
+            span,
+            tr!("引用不完整", "incomplete citation"),
+            tr!("写作 statute-id.第N条", "write statute-id.第N条"),
+        )),
     }
 }
 
@@ -240,7 +252,11 @@ fn text(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Text> {
     let span = cx.span(&p);
     let mut inner = p.into_inner();
     let (Some(zh), Some(en)) = (inner.next(), inner.next()) else {
-        return Err(cx.error(span, tr!("文本应写作 zh \"…\" en \"…\"", "text must be zh \"…\" en \"…\""), String::new()));
+        return Err(cx.error(
+            span,
+            tr!("文本应写作 zh \"…\" en \"…\"", "text must be zh \"…\" en \"…\""),
+            String::new(),
+        ));
     };
     Ok(Text { zh: template(cx, &zh)?, en: template(cx, &en)?, span })
 }
@@ -269,7 +285,10 @@ fn template(cx: Ctx<'_>, p: &Pair<'_, Rule>) -> R<Template> {
                 return Err(cx.error(
                     Span::new(cx.file, base + i, base + i + 1),
                     tr!("插值缺少 `}}`", "interpolation without a closing `}}`"),
-                    tr!("写作 {{m.name}}；字面的花括号写作 {{{{ 和 }}}}", "write {{m.name}}; literal braces are {{{{ and }}}}"),
+                    tr!(
+                        "写作 {{m.name}}；字面的花括号写作 {{{{ 和 }}}}",
+                        "write {{m.name}}; literal braces are {{{{ and }}}}"
+                    ),
                 ));
             };
             if !lit.is_empty() {
@@ -317,7 +336,9 @@ fn template(cx: Ctx<'_>, p: &Pair<'_, Rule>) -> R<Template> {
 fn expr_path(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Expr> {
     let span = cx.span(&p);
     let mut inner = p.into_inner();
-    let Some(first) = inner.next() else { return Err(cx.error(span, tr!("缺少字段", "missing field"), String::new())) };
+    let Some(first) = inner.next() else {
+        return Err(cx.error(span, tr!("缺少字段", "missing field"), String::new()));
+    };
     let mut e = Expr { kind: ExprKind::Var(first.as_str().to_string()), span: cx.span(&first) };
     for f in inner {
         let fs = cx.spanned(&f);
@@ -404,9 +425,18 @@ fn primary(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Expr> {
             }
             ExprKind::Call(cx.spanned(&name), args)
         }
+        Rule::if_expr => {
+            let mut inner = p.into_inner().filter(|q| q.as_rule() == Rule::expr);
+            let (Some(c), Some(a), Some(b)) = (inner.next(), inner.next(), inner.next()) else {
+                unreachable!("an if expression has three parts")
+            };
+            ExprKind::If(Box::new(expr(cx, c)?), Box::new(expr(cx, a)?), Box::new(expr(cx, b)?))
+        }
         Rule::quantifier => {
             let mut inner = p.into_inner().filter(|q| !matches!(q.as_rule(), Rule::kw_in | Rule::kw_where));
-            let (Some(kind), Some(var), Some(list), Some(cond)) = (inner.next(), inner.next(), inner.next(), inner.next()) else {
+            let (Some(kind), Some(var), Some(list), Some(cond)) =
+                (inner.next(), inner.next(), inner.next(), inner.next())
+            else {
                 unreachable!("a quantifier has four parts")
             };
             let k = match kind.as_str() {

@@ -1,0 +1,348 @@
+//! The command line: the only user of clap. Each command returns an [`Outcome`]; `main` maps it
+//! to the exit code (0 clean, 1 findings at or above `--fail-on`, 2 could not run).
+
+pub mod examples;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::compile::Program;
+use crate::corpus::config::{Level, PolicySource};
+use crate::corpus::model::Date;
+use crate::corpus::reference::References;
+use crate::corpus::{self, Corpus, Discovery};
+use crate::diag::{Problems, SourceError};
+use crate::eval::{self, RunOptions};
+use crate::i18n::Lang;
+use crate::report::{Report, human, json};
+use crate::{policy, tr};
+
+/// qingdan (清单) — 政务服务事项清单合规检查 / compliance checker for government service item lists.
+#[derive(Debug, Parser)]
+#[command(name = "qingdan", version, about, long_about = None)]
+pub struct Cli {
+    /// qingdan.yaml to use instead of the one found at the corpus root.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Language of messages: zh (default) or en. Statute texts stay Chinese.
+    #[arg(long, global = true, value_enum, default_value = "zh")]
+    pub lang: Lang,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check lists against the rules.
+    Check(CheckArgs),
+    /// Validate policy files or run their examples.
+    Policy {
+        #[command(subcommand)]
+        action: PolicyAction,
+    },
+    /// The table of rules.
+    Rules(RulesArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+impl From<FailOn> for Level {
+    fn from(f: FailOn) -> Level {
+        match f {
+            FailOn::Error => Level::Error,
+            FailOn::Warning => Level::Warning,
+            FailOn::Info => Level::Info,
+        }
+    }
+}
+
+/// Options shared by commands that load a corpus and policies.
+#[derive(Debug, clap::Args, Clone, Default)]
+pub struct PolicyOpts {
+    /// Extra policy directories (added to the built-in pack).
+    #[arg(long = "policy", value_name = "DIR")]
+    pub policy: Vec<PathBuf>,
+    /// Do not use the built-in policy pack.
+    #[arg(long)]
+    pub no_builtin: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// List files or directories (searched recursively for *.yaml / *.yml).
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Only run rules whose id starts with one of these (comma-separated: QD1,QD203).
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not run rules whose id starts with one of these.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Exit with code 1 when a finding at or above this severity is not waived.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// Print only the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Print the number of findings per rule.
+    #[arg(long)]
+    pub statistics: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// The date statutes must be in force and waivers unexpired at (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyAction {
+    /// Parse and check policy files (default: the built-in pack).
+    Check(PolicyDirs),
+    /// Run every `example pass` / `example fail` block.
+    Test(PolicyDirs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PolicyDirs {
+    /// Policy directories or files; without any, the built-in pack.
+    pub dirs: Vec<PathBuf>,
+    /// Also load the built-in pack when directories are given (their rules may depend on it).
+    #[arg(long)]
+    pub with_builtin: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| tr!("日期应写作 YYYY-MM-DD：`{}`", "expected a date YYYY-MM-DD, got `{}`", s))
+}
+
+/// How a command ended.
+#[derive(Debug)]
+pub enum Outcome {
+    Clean,
+    Findings,
+}
+
+/// Everything loaded for a run.
+pub struct Session {
+    pub discovery: Discovery,
+    pub refs: References,
+    pub corpus: Corpus,
+    pub program: Program,
+}
+
+fn policy_sources(config_policies: &[PolicySource], opts: &PolicyOpts) -> Vec<PolicySource> {
+    let mut sources: Vec<PolicySource> =
+        if config_policies.is_empty() { vec![PolicySource::Builtin] } else { config_policies.to_vec() };
+    sources.extend(opts.policy.iter().cloned().map(PolicySource::Dir));
+    if opts.no_builtin {
+        sources.retain(|s| *s != PolicySource::Builtin);
+    }
+    sources
+}
+
+/// Loads configuration, reference tables, policies and the corpus.
+pub fn load_session(paths: &[PathBuf], config: Option<&Path>, opts: &PolicyOpts) -> Result<Session, Problems> {
+    let discovery = corpus::discover(paths, config).map_err(Problems::from)?;
+    let refs = corpus::references(&discovery)?;
+    let program = policy::load(&policy_sources(&discovery.config.policies, opts), &refs)?;
+    let corpus = corpus::load(&discovery, &refs)?;
+    Ok(Session { discovery, refs, corpus, program })
+}
+
+/// Per-rule levels from the configuration and the command line.
+fn levels(session: &Session, args: &CheckArgs) -> Vec<Option<Level>> {
+    let cfg = &session.discovery.config;
+    let select: &[String] = if args.select.is_empty() { &cfg.select } else { &args.select };
+    let ignore: Vec<&String> = cfg.ignore.iter().chain(&args.ignore).collect();
+    session
+        .program
+        .rules
+        .iter()
+        .map(|r| {
+            let selected = select.is_empty() || select.iter().any(|p| r.id.starts_with(p.trim()));
+            let ignored = ignore.iter().any(|p| r.id.starts_with(p.trim()));
+            if !selected || ignored {
+                return None;
+            }
+            match cfg.severity.get(&r.id) {
+                Some(over) => *over,
+                None => Some(eval::default_level(r.severity)),
+            }
+        })
+        .collect()
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), Problems> {
+    match path {
+        Some(p) => std::fs::write(p, text).map_err(|e| {
+            Problems::from(
+                SourceError::new("qingdan::io", tr!("无法写入 `{}`：{}", "cannot write `{}`: {}", p.display(), e))
+                    .help(tr!("检查输出路径", "check the output path")),
+            )
+        }),
+        None => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            Ok(())
+        }
+    }
+}
+
+fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+}
+
+fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
+    if let Some(n) = args.jobs {
+        // A pool that is already built (tests) is fine: the thread count never changes output.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
+    }
+    let session = load_session(&args.paths, cli.config.as_deref(), &args.policies)?;
+    for note in &session.corpus.notes {
+        eprintln!("{}", tr!("注意：{}", "note: {}", note));
+    }
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let opts = RunOptions { as_of, levels: levels(&session, args) };
+    let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
+    let report = Report::new(&session.corpus, &session.refs, &session.program, &findings);
+    let mut text = match args.format {
+        Format::Json => json::render(&report),
+        Format::Human => {
+            let color = args.output.is_none() && use_color();
+            human::render(&report, color, 110, args.quiet)
+        }
+    };
+    if args.statistics && args.format == Format::Human {
+        text.push_str(&human::statistics(&report));
+    }
+    write_output(args.output.as_deref(), &text)?;
+    Ok(if report.fails(args.fail_on.into()) { Outcome::Findings } else { Outcome::Clean })
+}
+
+fn rules(cli: &Cli, args: &RulesArgs) -> Result<Outcome, Problems> {
+    let discovery = corpus::discover(&[PathBuf::from(".")], cli.config.as_deref()).map_err(Problems::from)?;
+    let refs = corpus::references(&discovery)?;
+    let program = policy::load(&policy_sources(&discovery.config.policies, &args.policies), &refs)?;
+    let text = match args.format {
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = program
+                .rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id, "name": r.name,
+                        "severity": eval::default_level(r.severity).as_str(),
+                        "title": r.title.get(),
+                        "statutes": r.cites.iter().filter_map(|c| refs.registry.get(c.statute).map(|s| format!("《{}》{}", s.title, c.article))).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let mut s =
+                serde_json::to_string_pretty(&serde_json::json!({"version": 1, "rules": rows})).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Human => {
+            let mut s = String::new();
+            for r in &program.rules {
+                let statutes: Vec<String> = r
+                    .cites
+                    .iter()
+                    .filter_map(|c| {
+                        refs.registry
+                            .get(c.statute)
+                            .filter(|s| s.is_national())
+                            .map(|s| format!("《{}》{}", s.short.first().unwrap_or(&s.title), c.article))
+                    })
+                    .collect();
+                s.push_str(&format!(
+                    "{}  {:<28} {:<8} {}  {}\n",
+                    r.id,
+                    r.name,
+                    eval::default_level(r.severity).as_str(),
+                    r.title.get(),
+                    statutes.join("、")
+                ));
+            }
+            s
+        }
+    };
+    write_output(None, &text)?;
+    Ok(Outcome::Clean)
+}
+
+fn policy_cmd(cli: &Cli, action: &PolicyAction) -> Result<Outcome, Problems> {
+    let (dirs, with_builtin, test) = match action {
+        PolicyAction::Check(d) => (&d.dirs, d.with_builtin, false),
+        PolicyAction::Test(d) => (&d.dirs, d.with_builtin, true),
+    };
+    let discovery = corpus::discover(&[PathBuf::from(".")], cli.config.as_deref()).map_err(Problems::from)?;
+    let refs = corpus::references(&discovery)?;
+    let mut sources: Vec<PolicySource> = dirs.iter().cloned().map(PolicySource::Dir).collect();
+    if sources.is_empty() || with_builtin {
+        sources.insert(0, PolicySource::Builtin);
+    }
+    let program = policy::load(&sources, &refs)?;
+    if !test {
+        println!(
+            "{}",
+            tr!(
+                "策略检查通过：{} 条规则，{} 个清单定义",
+                "policies are valid: {} rules, {} lists",
+                program.rules.len(),
+                program.lists.len()
+            )
+        );
+        return Ok(Outcome::Clean);
+    }
+    let results = examples::run_all(&program, &refs);
+    let failed = results.iter().filter(|r| !r.ok).count();
+    for r in &results {
+        if !r.ok || std::env::var_os("QINGDAN_VERBOSE").is_some() {
+            println!("{}", r.line());
+        }
+    }
+    println!("{} passed, {} failed", results.len() - failed, failed);
+    Ok(if failed == 0 { Outcome::Clean } else { Outcome::Findings })
+}
+
+/// Runs the command.
+pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
+    crate::i18n::set_lang(cli.lang);
+    match &cli.command {
+        Command::Check(args) => check(cli, args),
+        Command::Policy { action } => policy_cmd(cli, action),
+        Command::Rules(args) => rules(cli, args),
+    }
+}

@@ -1,0 +1,1034 @@
+//! Stage 4: rules × items → findings.
+//!
+//! The only module that runs in parallel. Item rules run over items and chain rules over chains
+//! with rayon (`par_iter` → `fold` → `reduce`); findings are then waived, the rules that need
+//! the waiver outcome (`used(w)`) run, and everything is sorted by file, position and rule, so
+//! the output is byte-identical whatever the thread count.
+//!
+//! A rule that cannot be evaluated on an item (an absent value the checker could not rule out,
+//! an overflow) yields an error finding for that item: never a silent pass.
+
+pub mod value;
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+
+use self::value::{Owner, Value};
+use crate::compile::types::{Builtin, Field};
+use crate::compile::{CExpr, CFixAction, CPart, CompiledRule, Program, Root, Step};
+use crate::corpus::Corpus;
+use crate::corpus::config::Level;
+use crate::corpus::model::{Citation, Date, Item, Material, Waiver};
+use crate::corpus::normalize;
+use crate::corpus::reference::References;
+use crate::i18n::{Lang, lang};
+use crate::source::{Span, Spanned};
+use crate::syntax::ast::{Applicability, BinOp, QuantKind, Severity};
+use crate::tr;
+
+/// How a run is set up.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The date statutes must be in force and waivers unexpired at.
+    pub as_of: Date,
+    /// Per rule (same order as `Program::rules`): its level, or `None` when it does not run.
+    pub levels: Vec<Option<Level>>,
+}
+
+impl RunOptions {
+    /// Every rule at its default severity.
+    #[must_use]
+    pub fn all(program: &Program, as_of: Date) -> Self {
+        RunOptions { as_of, levels: program.rules.iter().map(|r| Some(default_level(r.severity))).collect() }
+    }
+}
+
+#[must_use]
+pub fn default_level(s: Severity) -> Level {
+    match s {
+        Severity::Error => Level::Error,
+        Severity::Warning => Level::Warning,
+        Severity::Info => Level::Info,
+    }
+}
+
+/// A suggested fix, described; the byte edits are made by `fix`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FixSuggestion {
+    pub applicability: Applicability,
+    pub description: String,
+    /// Material to remove, or (field, value) assignments on the target.
+    pub remove: Option<(u32, u32)>,
+    pub set: Vec<(Owner, String, String)>,
+}
+
+/// One finding.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    /// Index into `Program::rules`.
+    pub rule: usize,
+    pub level: Level,
+    pub span: Span,
+    pub item: Option<u32>,
+    pub material: Option<u32>,
+    pub message: String,
+    pub help: String,
+    /// The waiver that waives it.
+    pub waived_by: Option<(Owner, u32)>,
+    pub fix: Option<FixSuggestion>,
+    /// The rule could not be evaluated here.
+    pub eval_error: bool,
+}
+
+#[derive(Debug)]
+struct EvalError {
+    message: String,
+}
+
+type R<T> = Result<T, EvalError>;
+
+struct Ctx<'a> {
+    corpus: &'a Corpus,
+    refs: &'a References,
+    program: &'a Program,
+    opts: &'a RunOptions,
+    used: Option<&'a HashSet<(Owner, u32)>>,
+}
+
+struct Exec<'a, 'c> {
+    cx: &'c Ctx<'a>,
+    rule_idx: usize,
+    rule: &'a CompiledRule,
+    steps: &'a [Step],
+    env: Vec<Value<'a>>,
+    out: Vec<Finding>,
+}
+
+/// Runs every enabled rule on the corpus.
+#[must_use]
+pub fn run(program: &Program, corpus: &Corpus, refs: &References, opts: &RunOptions) -> Vec<Finding> {
+    let cx = Ctx { corpus, refs, program, opts, used: None };
+    let enabled = |phase2: bool| -> Vec<usize> {
+        program
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(i, r)| r.second_phase == phase2 && opts.levels.get(*i).copied().flatten().is_some())
+            .map(|(i, _)| i)
+            .collect()
+    };
+    let first = enabled(false);
+    let mut findings = run_rules(&cx, &first);
+    let used = apply_waivers(corpus, program, opts, &mut findings);
+    let second = enabled(true);
+    if !second.is_empty() {
+        let cx2 = Ctx { used: Some(&used), ..cx };
+        findings.extend(run_rules(&cx2, &second));
+    }
+    sort(&mut findings, program);
+    findings
+}
+
+fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
+    let item_rules: Vec<usize> =
+        rules.iter().copied().filter(|&r| cx.program.rules.get(r).is_some_and(|r| r.root == Root::Items)).collect();
+    let chain_rules: Vec<usize> =
+        rules.iter().copied().filter(|&r| cx.program.rules.get(r).is_some_and(|r| r.root == Root::Chains)).collect();
+    let n_items = u32::try_from(cx.corpus.items.len()).unwrap_or(u32::MAX);
+    let n_chains = u32::try_from(cx.corpus.chains.len()).unwrap_or(u32::MAX);
+    let mut out: Vec<Finding> = (0..n_items)
+        .into_par_iter()
+        .fold(Vec::new, |mut acc, i| {
+            for &r in &item_rules {
+                acc.extend(run_root(cx, r, Value::Item(i)));
+            }
+            acc
+        })
+        .reduce(Vec::new, |mut a, mut b| {
+            a.append(&mut b);
+            a
+        });
+    let chains: Vec<Finding> = (0..n_chains)
+        .into_par_iter()
+        .fold(Vec::new, |mut acc, c| {
+            for &r in &chain_rules {
+                acc.extend(run_root(cx, r, Value::Chain(c)));
+            }
+            acc
+        })
+        .reduce(Vec::new, |mut a, mut b| {
+            a.append(&mut b);
+            a
+        });
+    out.extend(chains);
+    out
+}
+
+fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>) -> Vec<Finding> {
+    let Some(rule) = cx.program.rules.get(rule_idx) else { return Vec::new() };
+    let mut ex =
+        Exec { cx, rule_idx, rule, steps: &rule.steps, env: vec![Value::Absent; rule.slots.max(1)], out: Vec::new() };
+    if let Some(slot) = ex.env.get_mut(rule.root_slot) {
+        *slot = root.clone();
+    }
+    if let Err(e) = ex.steps(0) {
+        ex.out.push(ex.error_finding(&root, &e));
+    }
+    ex.out
+}
+
+/// Marks waived findings; returns the waivers that waived something.
+fn apply_waivers(
+    corpus: &Corpus,
+    program: &Program,
+    opts: &RunOptions,
+    findings: &mut [Finding],
+) -> HashSet<(Owner, u32)> {
+    let mut used = HashSet::new();
+    for f in findings.iter_mut() {
+        let (Some(item_idx), Some(rule)) = (f.item, program.rules.get(f.rule)) else { continue };
+        let Some(item) = corpus.items.get(item_idx as usize) else { continue };
+        let valid = |w: &Waiver| {
+            w.rule.value == rule.id && w.reason.is_some() && w.expires.as_ref().is_none_or(|e| e.value >= opts.as_of)
+        };
+        let on_material =
+            f.material.and_then(|m| item.materials.get(m as usize).map(|mat| (m, mat))).and_then(|(m, mat)| {
+                mat.waivers.iter().position(valid).map(|w| (Owner { item: item_idx, material: Some(m) }, w))
+            });
+        let on_item = || item.waivers.iter().position(valid).map(|w| (Owner { item: item_idx, material: None }, w));
+        if let Some((owner, w)) = on_material.or_else(on_item) {
+            let key = (owner, u32::try_from(w).unwrap_or(u32::MAX));
+            f.waived_by = Some(key);
+            used.insert(key);
+        }
+    }
+    used
+}
+
+fn sort(findings: &mut [Finding], program: &Program) {
+    findings.sort_by(|a, b| {
+        let ra = program.rules.get(a.rule).map_or("", |r| r.id.as_str());
+        let rb = program.rules.get(b.rule).map_or("", |r| r.id.as_str());
+        (a.span.file, a.span.start, ra, &a.message, a.span.end).cmp(&(
+            b.span.file,
+            b.span.start,
+            rb,
+            &b.message,
+            b.span.end,
+        ))
+    });
+}
+
+fn bool_of(v: &Value<'_>) -> R<bool> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        _ => Err(EvalError { message: tr!("条件不是布尔值", "condition is not a boolean") }),
+    }
+}
+
+fn int_of(v: &Value<'_>) -> R<i64> {
+    match v {
+        Value::Int(n) => Ok(*n),
+        Value::Absent => Err(absent()),
+        _ => Err(EvalError { message: tr!("不是整数", "not a number") }),
+    }
+}
+
+fn absent() -> EvalError {
+    EvalError { message: tr!("所需的值缺失", "a required value is absent") }
+}
+
+fn opt<'a, T>(v: Option<&'a Spanned<T>>, f: impl FnOnce(&'a T) -> Value<'a>) -> Value<'a> {
+    v.map_or(Value::Absent, |s| f(&s.value))
+}
+
+fn date_or_absent(d: Option<&Date>) -> Value<'_> {
+    d.map_or(Value::Absent, |d| Value::Date(*d))
+}
+
+impl<'a> Exec<'a, '_> {
+    fn item(&self, i: u32) -> R<&'a Item> {
+        self.cx.corpus.items.get(i as usize).ok_or_else(|| EvalError { message: "item index out of range".into() })
+    }
+
+    fn material(&self, i: u32, m: u32) -> R<&'a Material> {
+        self.item(i)?
+            .materials
+            .get(m as usize)
+            .ok_or_else(|| EvalError { message: "material index out of range".into() })
+    }
+
+    fn waiver(&self, o: Owner, w: u32) -> R<&'a Waiver> {
+        let list = match o.material {
+            Some(m) => &self.material(o.item, m)?.waivers,
+            None => &self.item(o.item)?.waivers,
+        };
+        list.get(w as usize).ok_or_else(|| EvalError { message: "waiver index out of range".into() })
+    }
+
+    fn citation(&self, o: Owner, c: u32) -> R<&'a Citation> {
+        let list = match o.material {
+            Some(m) => &self.material(o.item, m)?.basis,
+            None => &self.item(o.item)?.basis,
+        };
+        list.get(c as usize).ok_or_else(|| EvalError { message: "citation index out of range".into() })
+    }
+
+    fn step_code(&self, c: u32, s: u32) -> R<&'a Spanned<String>> {
+        self.cx
+            .corpus
+            .chains
+            .get(c as usize)
+            .and_then(|ch| ch.steps.get(s as usize))
+            .ok_or_else(|| EvalError { message: "step index out of range".into() })
+    }
+
+    fn steps(&mut self, i: usize) -> R<()> {
+        let Some(step) = self.steps.get(i) else {
+            self.emit()?;
+            return Ok(());
+        };
+        match step {
+            Step::For(slot, list) => {
+                let v = self.eval(list)?;
+                let Value::List(items) = v else {
+                    return Err(EvalError { message: tr!("不是列表", "not a list") });
+                };
+                for it in items.iter() {
+                    self.set(*slot, it.clone());
+                    self.steps(i + 1)?;
+                }
+                Ok(())
+            }
+            Step::Let(slot, e) => {
+                let v = self.eval(e)?;
+                self.set(*slot, v);
+                self.steps(i + 1)
+            }
+            Step::When(e) => {
+                if bool_of(&self.eval(e)?)? {
+                    self.steps(i + 1)
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    fn set(&mut self, slot: usize, v: Value<'a>) {
+        if let Some(s) = self.env.get_mut(slot) {
+            *s = v;
+        }
+    }
+
+    fn emit(&mut self) -> R<()> {
+        let scope = self.env.get(self.rule.scope_slot).cloned().unwrap_or(Value::Absent);
+        let span = match &self.rule.at {
+            Some(at) => self.span_of(at)?.unwrap_or(self.record_span(&scope)?),
+            None => self.record_span(&scope)?,
+        };
+        let (item, material) = self.context(&scope)?;
+        let message = self.render(&self.rule.message)?;
+        let help = self.render(&self.rule.help)?;
+        let fix = match &self.rule.fix {
+            Some(f) => self.fix(f)?,
+            None => None,
+        };
+        let level = self.cx.opts.levels.get(self.rule_idx).copied().flatten().unwrap_or(Level::Error);
+        self.out.push(Finding {
+            rule: self.rule_idx,
+            level,
+            span,
+            item,
+            material,
+            message,
+            help,
+            waived_by: None,
+            fix,
+            eval_error: false,
+        });
+        Ok(())
+    }
+
+    fn error_finding(&self, root: &Value<'a>, e: &EvalError) -> Finding {
+        let span = self.record_span(root).unwrap_or_default();
+        let (item, _) = self.context(root).unwrap_or((None, None));
+        Finding {
+            rule: self.rule_idx,
+            level: Level::Error,
+            span,
+            item,
+            material: None,
+            message: tr!(
+                "规则 {} 无法在此求值：{}",
+                "rule {} could not be evaluated here: {}",
+                self.rule.id,
+                e.message
+            ),
+            help: tr!(
+                "补全该事项的数据，或修正规则（qingdan policy check）",
+                "complete the item's data, or fix the rule (qingdan policy check)"
+            ),
+            waived_by: None,
+            fix: None,
+            eval_error: true,
+        }
+    }
+
+    fn fix(&mut self, f: &'a crate::compile::CFix) -> R<Option<FixSuggestion>> {
+        match &f.action {
+            CFixAction::Remove(e) => {
+                let Value::Material(i, m) = self.eval(e)? else { return Ok(None) };
+                let name = &self.material(i, m)?.name.value;
+                Ok(Some(FixSuggestion {
+                    applicability: f.applicability,
+                    description: tr!("删除材料「{}」", "remove material `{}`", name),
+                    remove: Some((i, m)),
+                    set: Vec::new(),
+                }))
+            }
+            CFixAction::Set(sets) => {
+                let mut out = Vec::new();
+                let mut desc = Vec::new();
+                for (target, field, value) in sets {
+                    let owner = match self.eval(target)? {
+                        Value::Material(i, m) => Owner { item: i, material: Some(m) },
+                        Value::Item(i) => Owner { item: i, material: None },
+                        _ => return Ok(None),
+                    };
+                    let v = self.eval(value)?;
+                    if v.is_absent() {
+                        continue;
+                    }
+                    let shown = self.display(&v)?;
+                    desc.push(format!("{field} = {shown}"));
+                    out.push((owner, field.clone(), shown));
+                }
+                if out.is_empty() {
+                    return Ok(None);
+                }
+                Ok(Some(FixSuggestion {
+                    applicability: f.applicability,
+                    description: tr!("改为 {}", "set {}", desc.join(", ")),
+                    remove: None,
+                    set: out,
+                }))
+            }
+        }
+    }
+
+    fn context(&self, v: &Value<'a>) -> R<(Option<u32>, Option<u32>)> {
+        Ok(match v {
+            Value::Item(i) => (Some(*i), None),
+            Value::Material(i, m) => (Some(*i), Some(*m)),
+            Value::Waiver(o, _) | Value::Citation(o, _) => (Some(o.item), o.material),
+            Value::Step(c, s) => {
+                (self.cx.corpus.items_with_code(&self.step_code(*c, *s)?.value).first().copied(), None)
+            }
+            _ => (None, None),
+        })
+    }
+
+    fn record_span(&self, v: &Value<'a>) -> R<Span> {
+        Ok(match v {
+            Value::Item(i) => self.item(*i)?.code.span,
+            Value::Material(i, m) => self.material(*i, *m)?.name.span,
+            Value::Waiver(o, w) => self.waiver(*o, *w)?.rule.span,
+            Value::Citation(o, c) => self.citation(*o, *c)?.text.span,
+            Value::Chain(c) => self.cx.corpus.chains.get(*c as usize).map(|ch| ch.name.span).unwrap_or_default(),
+            Value::Step(c, s) => self.step_code(*c, *s)?.span,
+            _ => Span::default(),
+        })
+    }
+
+    /// The span of a field path (`m.name`, `item.promised_days`); `None` when it is absent.
+    fn span_of(&mut self, e: &'a CExpr) -> R<Option<Span>> {
+        match e {
+            CExpr::Unwrap(inner, _) => self.span_of(inner),
+            CExpr::Var(_) => {
+                let v = self.eval(e)?;
+                Ok(Some(self.record_span(&v)?))
+            }
+            CExpr::Field(inner, field) => {
+                let rec = self.eval(inner)?;
+                Ok(self.field_span(&rec, *field)?.or(Some(self.record_span(&rec)?)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn field_span(&self, rec: &Value<'a>, field: Field) -> R<Option<Span>> {
+        fn s<T>(x: Option<&Spanned<T>>) -> Option<Span> {
+            x.map(|v| v.span)
+        }
+        Ok(match rec {
+            Value::Item(i) => {
+                let it = self.item(*i)?;
+                match field {
+                    Field::ItemCode => Some(it.code.span),
+                    Field::ItemName => Some(it.name.span),
+                    Field::ItemType => s(it.item_type.as_ref()),
+                    Field::ItemDepartment => s(it.department.as_ref()),
+                    Field::ItemHandling => s(it.handling.as_ref()),
+                    Field::ItemPromise => s(it.promise.as_ref()),
+                    Field::ItemLegalDays => s(it.legal_days.as_ref()),
+                    Field::ItemPromisedDays => s(it.promised_days.as_ref()),
+                    Field::ItemVisits => s(it.visits.as_ref()),
+                    Field::ItemOnline => s(it.online.as_ref()),
+                    Field::ItemSteps => s(it.steps.as_ref()),
+                    Field::ItemSuperior => s(it.superior.as_ref()),
+                    Field::ItemFee => s(it.fee.as_ref()),
+                    Field::ItemInHall => s(it.in_hall.as_ref()),
+                    Field::ItemExtendable => s(it.extendable.as_ref()),
+                    Field::ItemCitywide => s(it.citywide.as_ref()),
+                    _ => None,
+                }
+            }
+            Value::Material(i, m) => {
+                let mat = self.material(*i, *m)?;
+                match field {
+                    Field::MatName => Some(mat.name.span),
+                    Field::MatKind => s(mat.kind.as_ref()),
+                    Field::MatSource => s(mat.source.as_ref()),
+                    Field::MatAcquisition => s(mat.acquisition.as_ref()),
+                    Field::MatProvider => s(mat.provider.as_ref()),
+                    Field::MatCopies => s(mat.copies.as_ref()),
+                    Field::MatFormat => s(mat.format.as_ref()),
+                    Field::MatNote => s(mat.note.as_ref()),
+                    _ => None,
+                }
+            }
+            Value::Waiver(o, w) => {
+                let wv = self.waiver(*o, *w)?;
+                match field {
+                    Field::WaiverRule => Some(wv.rule.span),
+                    Field::WaiverReason => s(wv.reason.as_ref()),
+                    Field::WaiverApprovedBy => s(wv.approved_by.as_ref()),
+                    Field::WaiverExpires => s(wv.expires.as_ref()),
+                    _ => None,
+                }
+            }
+            Value::Citation(o, c) => Some(self.citation(*o, *c)?.text.span),
+            _ => None,
+        })
+    }
+
+    fn render(&mut self, t: &'a crate::compile::CText) -> R<String> {
+        let parts = match lang() {
+            Lang::Zh => &t.zh,
+            Lang::En => &t.en,
+        };
+        let mut out = String::new();
+        for p in parts {
+            match p {
+                CPart::Lit(s) => out.push_str(s),
+                CPart::Expr(e) => {
+                    let e = match e {
+                        CExpr::Unwrap(inner, _) => inner,
+                        e => e,
+                    };
+                    // A field of an absent record shows as "—" in a message.
+                    let v = self.eval(e).unwrap_or(Value::Absent);
+                    out.push_str(&self.display(&v)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn display(&self, v: &Value<'a>) -> R<String> {
+        Ok(match v {
+            Value::Absent => "—".into(),
+            Value::Bool(b) => {
+                if *b {
+                    tr!("是", "yes")
+                } else {
+                    tr!("否", "no")
+                }
+            }
+            Value::Int(n) => n.to_string(),
+            Value::Str(s) => s.to_string(),
+            Value::Date(d) => d.to_string(),
+            Value::Regex(r) => r.as_str().to_string(),
+            Value::List(items) => {
+                let mut parts = Vec::with_capacity(items.len());
+                for it in items.iter() {
+                    parts.push(self.display(it)?);
+                }
+                parts.join(crate::i18n::t("、", ", "))
+            }
+            Value::Item(i) => self.item(*i)?.name.value.clone(),
+            Value::Material(i, m) => self.material(*i, *m)?.name.value.clone(),
+            Value::Chain(c) => {
+                self.cx.corpus.chains.get(*c as usize).map(|ch| ch.name.value.clone()).unwrap_or_default()
+            }
+            Value::Step(c, s) => self.step_code(*c, *s)?.value.clone(),
+            Value::Waiver(o, w) => self.waiver(*o, *w)?.rule.value.clone(),
+            Value::Citation(o, c) => self.citation(*o, *c)?.text.value.clone(),
+            Value::Statute(s) => format!("《{}》", s.title),
+            Value::Shared(s) => s.name.clone(),
+            Value::Certificate(c) => c.name.clone(),
+            Value::Cover(c) => c.kept.clone(),
+        })
+    }
+
+    fn eval(&mut self, e: &'a CExpr) -> R<Value<'a>> {
+        Ok(match e {
+            CExpr::Bool(b) => Value::Bool(*b),
+            CExpr::Int(n) => Value::Int(*n),
+            CExpr::Str(s) => Value::str(s),
+            CExpr::Date(d) => Value::Date(*d),
+            CExpr::Regex(r) => Value::Regex(r),
+            CExpr::List(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for it in items {
+                    out.push(self.eval(it)?);
+                }
+                Value::list(out)
+            }
+            CExpr::Var(slot) => self.env.get(*slot).cloned().unwrap_or(Value::Absent),
+            CExpr::AsOf => Value::Date(self.cx.opts.as_of),
+            CExpr::Items => {
+                let n = u32::try_from(self.cx.corpus.items.len()).unwrap_or(u32::MAX);
+                Value::list((0..n).map(Value::Item).collect())
+            }
+            CExpr::Chains => {
+                let n = u32::try_from(self.cx.corpus.chains.len()).unwrap_or(u32::MAX);
+                Value::list((0..n).map(Value::Chain).collect())
+            }
+            CExpr::Field(inner, field) => {
+                let rec = self.eval(inner)?;
+                self.field(&rec, *field)?
+            }
+            CExpr::Unwrap(inner, _) => {
+                let v = self.eval(inner)?;
+                if v.is_absent() {
+                    return Err(absent());
+                }
+                v
+            }
+            CExpr::Call(b, args) => self.call(*b, args)?,
+            CExpr::Quant(kind, slot, list, cond) => {
+                let Value::List(items) = self.eval(list)? else {
+                    return Err(EvalError { message: tr!("不是列表", "not a list") });
+                };
+                let mut count = 0i64;
+                for it in items.iter() {
+                    self.set(*slot, it.clone());
+                    let hit = bool_of(&self.eval(cond)?)?;
+                    match kind {
+                        QuantKind::Any if hit => return Ok(Value::Bool(true)),
+                        QuantKind::All if !hit => return Ok(Value::Bool(false)),
+                        QuantKind::First if hit => return Ok(it.clone()),
+                        QuantKind::Count if hit => count += 1,
+                        _ => {}
+                    }
+                }
+                match kind {
+                    QuantKind::Any => Value::Bool(false),
+                    QuantKind::All => Value::Bool(true),
+                    QuantKind::First => Value::Absent,
+                    QuantKind::Count => Value::Int(count),
+                }
+            }
+            CExpr::If(c, a, b) => {
+                if bool_of(&self.eval(c)?)? {
+                    self.eval(a)?
+                } else {
+                    self.eval(b)?
+                }
+            }
+            CExpr::Not(a) => Value::Bool(!bool_of(&self.eval(a)?)?),
+            CExpr::Neg(a) => Value::Int(int_of(&self.eval(a)?)?.checked_neg().ok_or_else(overflow)?),
+            CExpr::Bin(op, a, b) => self.binary(*op, a, b)?,
+        })
+    }
+
+    fn binary(&mut self, op: BinOp, a: &'a CExpr, b: &'a CExpr) -> R<Value<'a>> {
+        match op {
+            BinOp::And => {
+                if !bool_of(&self.eval(a)?)? {
+                    return Ok(Value::Bool(false));
+                }
+                return Ok(Value::Bool(bool_of(&self.eval(b)?)?));
+            }
+            BinOp::Or => {
+                if bool_of(&self.eval(a)?)? {
+                    return Ok(Value::Bool(true));
+                }
+                return Ok(Value::Bool(bool_of(&self.eval(b)?)?));
+            }
+            BinOp::Coalesce => {
+                let va = self.eval(a)?;
+                return if va.is_absent() { self.eval(b) } else { Ok(va) };
+            }
+            _ => {}
+        }
+        let va = self.eval(a)?;
+        let vb = self.eval(b)?;
+        Ok(match op {
+            BinOp::Eq => Value::Bool(va.equals(&vb)),
+            BinOp::Ne => Value::Bool(!va.equals(&vb)),
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let ord = match (&va, &vb) {
+                    (Value::Int(x), Value::Int(y)) => x.cmp(y),
+                    (Value::Date(x), Value::Date(y)) => x.cmp(y),
+                    _ => return Err(absent()),
+                };
+                Value::Bool(match op {
+                    BinOp::Lt => ord.is_lt(),
+                    BinOp::Le => ord.is_le(),
+                    BinOp::Gt => ord.is_gt(),
+                    _ => ord.is_ge(),
+                })
+            }
+            BinOp::In | BinOp::NotIn => {
+                let Value::List(items) = &vb else { return Err(absent()) };
+                let found = items.iter().any(|x| x.equals(&va));
+                Value::Bool(found == (op == BinOp::In))
+            }
+            BinOp::Contains => match (&va, &vb) {
+                (Value::Str(x), Value::Str(y)) => Value::Bool(x.contains(y.as_ref())),
+                (Value::List(items), y) => Value::Bool(items.iter().any(|x| x.equals(y))),
+                _ => return Err(absent()),
+            },
+            BinOp::Matches => match (&va, &vb) {
+                (Value::Str(x), Value::Regex(re)) => Value::Bool(re.is_match(x)),
+                _ => return Err(absent()),
+            },
+            BinOp::Add => match (va, vb) {
+                (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(y).ok_or_else(overflow)?),
+                (Value::List(x), Value::List(y)) => {
+                    let mut v: Vec<Value<'a>> = x.iter().cloned().collect();
+                    v.extend(y.iter().cloned());
+                    Value::list(v)
+                }
+                (Value::Str(x), Value::Str(y)) => Value::Str(Cow::Owned(format!("{x}{y}"))),
+                _ => return Err(absent()),
+            },
+            BinOp::Sub => Value::Int(int_of(&va)?.checked_sub(int_of(&vb)?).ok_or_else(overflow)?),
+            BinOp::And | BinOp::Or | BinOp::Coalesce => Value::Absent,
+        })
+    }
+
+    fn text_arg(&mut self, args: &'a [CExpr]) -> R<Option<Cow<'a, str>>> {
+        let Some(a) = args.first() else { return Ok(None) };
+        Ok(match self.eval(a)? {
+            Value::Str(s) => Some(s),
+            _ => None,
+        })
+    }
+
+    fn call(&mut self, b: Builtin, args: &'a [CExpr]) -> R<Value<'a>> {
+        let refs = self.cx.refs;
+        Ok(match b {
+            Builtin::Exists => {
+                let v = match args.first() {
+                    Some(a) => self.eval(a)?,
+                    None => Value::Absent,
+                };
+                Value::Bool(!v.is_absent())
+            }
+            Builtin::Empty => {
+                let v = match args.first() {
+                    Some(a) => self.eval(a)?,
+                    None => Value::Absent,
+                };
+                Value::Bool(match &v {
+                    Value::Absent => true,
+                    Value::Str(s) => s.trim().is_empty(),
+                    Value::List(l) => l.is_empty(),
+                    _ => false,
+                })
+            }
+            Builtin::Count => match args.first().map(|a| self.eval(a)).transpose()? {
+                Some(Value::List(l)) => Value::Int(i64::try_from(l.len()).unwrap_or(i64::MAX)),
+                _ => Value::Int(0),
+            },
+            Builtin::Norm => match self.text_arg(args)? {
+                Some(s) => Value::Str(Cow::Owned(normalize::name(&s))),
+                None => Value::Absent,
+            },
+            Builtin::CatchAll => match self.text_arg(args)? {
+                Some(s) => refs.phrases.find(&s).map_or(Value::Absent, |p| Value::Str(Cow::Owned(p))),
+                None => Value::Absent,
+            },
+            Builtin::Shared | Builtin::Certificate | Builtin::Covers => {
+                let Some(s) = self.text_arg(args)? else { return Ok(Value::Absent) };
+                let norm = normalize::name(&s);
+                match b {
+                    Builtin::Shared => refs.shared(&norm).map_or(Value::Absent, Value::Shared),
+                    Builtin::Certificate => refs.certificate(&norm).map_or(Value::Absent, Value::Certificate),
+                    _ => Value::list(refs.covers_of(&norm).map(Value::Cover).collect()),
+                }
+            }
+            Builtin::Citations | Builtin::Waivers => {
+                let Some(Value::Item(i)) = args.first().map(|a| self.eval(a)).transpose()? else {
+                    return Ok(Value::list(Vec::new()));
+                };
+                let item = self.item(i)?;
+                let mut out = Vec::new();
+                let own = |n: usize, owner: Owner, out: &mut Vec<Value<'a>>| {
+                    for k in 0..n {
+                        let k = u32::try_from(k).unwrap_or(u32::MAX);
+                        out.push(if b == Builtin::Citations {
+                            Value::Citation(owner, k)
+                        } else {
+                            Value::Waiver(owner, k)
+                        });
+                    }
+                };
+                let n_item = if b == Builtin::Citations { item.basis.len() } else { item.waivers.len() };
+                own(n_item, Owner { item: i, material: None }, &mut out);
+                for (m, mat) in item.materials.iter().enumerate() {
+                    let n = if b == Builtin::Citations { mat.basis.len() } else { mat.waivers.len() };
+                    own(n, Owner { item: i, material: Some(u32::try_from(m).unwrap_or(u32::MAX)) }, &mut out);
+                }
+                Value::list(out)
+            }
+            Builtin::SameCode => {
+                let Some(Value::Item(i)) = args.first().map(|a| self.eval(a)).transpose()? else {
+                    return Ok(Value::list(Vec::new()));
+                };
+                let code = &self.item(i)?.code.value;
+                Value::list(
+                    self.cx.corpus.items_with_code(code).iter().filter(|&&j| j != i).map(|&j| Value::Item(j)).collect(),
+                )
+            }
+            Builtin::Preceding => match args.first().map(|a| self.eval(a)).transpose()? {
+                Some(Value::Material(i, m)) => Value::list((0..m).map(|k| Value::Material(i, k)).collect()),
+                Some(Value::Step(c, s)) => Value::list((0..s).map(|k| Value::Step(c, k)).collect()),
+                _ => Value::list(Vec::new()),
+            },
+            Builtin::Date => Value::Absent,
+            Builtin::Used => {
+                let Some(Value::Waiver(o, w)) = args.first().map(|a| self.eval(a)).transpose()? else {
+                    return Ok(Value::Bool(true));
+                };
+                let waiver = self.waiver(o, w)?;
+                // A waiver for a rule that did not run cannot be judged unused.
+                let rule_ran =
+                    self.cx.program.rules.iter().enumerate().any(|(k, r)| {
+                        r.id == waiver.rule.value && self.cx.opts.levels.get(k).copied().flatten().is_some()
+                    });
+                Value::Bool(!rule_ran || self.cx.used.is_some_and(|u| u.contains(&(o, w))))
+            }
+            Builtin::InJurisdiction => {
+                let (Some(a), Some(r)) = (args.first(), args.get(1)) else { return Ok(Value::Bool(false)) };
+                let Value::Item(i) = self.eval(a)? else { return Ok(Value::Bool(false)) };
+                let Value::Str(region) = self.eval(r)? else { return Ok(Value::Bool(false)) };
+                let item = self.item(i)?;
+                let item_region = self.cx.corpus.list(item).and_then(|l| l.region.as_deref());
+                Value::Bool(item_region.is_some_and(|ir| refs.region_within(ir, &region)))
+            }
+        })
+    }
+
+    fn field(&self, rec: &Value<'a>, field: Field) -> R<Value<'a>> {
+        use Field as F;
+        let corpus = self.cx.corpus;
+        Ok(match rec {
+            Value::Absent => return Err(absent()),
+            Value::Item(i) => {
+                let it = self.item(*i)?;
+                let list = corpus.list(it);
+                match field {
+                    F::ItemCode => Value::str(&it.code.value),
+                    F::ItemName => Value::str(&it.name.value),
+                    F::ItemType => opt(it.item_type.as_ref(), |v| Value::str(v)),
+                    F::ItemDepartment => opt(it.department.as_ref(), |v| Value::str(v)),
+                    F::ItemBasis => Value::list(
+                        (0..it.basis.len())
+                            .map(|k| Value::Citation(Owner { item: *i, material: None }, u32::try_from(k).unwrap_or(0)))
+                            .collect(),
+                    ),
+                    F::ItemHandling => opt(it.handling.as_ref(), |v| Value::str(v)),
+                    F::ItemPromise => opt(it.promise.as_ref(), |v| Value::str(v)),
+                    F::ItemLegalDays => opt(it.legal_days.as_ref(), |v| Value::Int(*v)),
+                    F::ItemPromisedDays => opt(it.promised_days.as_ref(), |v| Value::Int(*v)),
+                    F::ItemVisits => opt(it.visits.as_ref(), |v| Value::Int(*v)),
+                    F::ItemOnline => opt(it.online.as_ref(), |v| Value::str(v)),
+                    F::ItemDepartments => Value::list(it.departments.iter().map(|d| Value::str(&d.value)).collect()),
+                    F::ItemSteps => opt(it.steps.as_ref(), |v| Value::Int(*v)),
+                    F::ItemInHall => opt(it.in_hall.as_ref(), |v| Value::Bool(*v)),
+                    F::ItemExtendable => opt(it.extendable.as_ref(), |v| Value::Bool(*v)),
+                    F::ItemCitywide => opt(it.citywide.as_ref(), |v| Value::Bool(*v)),
+                    F::ItemComplex => Value::list(it.complex.iter().map(|d| Value::str(d.value)).collect()),
+                    F::ItemSuperior => opt(it.superior.as_ref(), |v| Value::str(v)),
+                    F::ItemFee => opt(it.fee.as_ref(), |v| Value::str(v)),
+                    F::ItemWaivers => Value::list(
+                        (0..it.waivers.len())
+                            .map(|k| Value::Waiver(Owner { item: *i, material: None }, u32::try_from(k).unwrap_or(0)))
+                            .collect(),
+                    ),
+                    F::ItemMaterials => Value::list(
+                        (0..it.materials.len()).map(|k| Value::Material(*i, u32::try_from(k).unwrap_or(0))).collect(),
+                    ),
+                    F::ItemRegion => Value::opt_str(list.and_then(|l| l.region.as_deref())),
+                    F::ItemCodePattern => match list {
+                        Some(l) => Value::Regex(&l.code_pattern),
+                        None => return Err(absent()),
+                    },
+                    F::ItemFile => Value::str(list.map_or("", |l| corpus.sources.name(l.file))),
+                    F::ItemListTitle => {
+                        Value::opt_str(list.and_then(|l| l.header.title.as_ref()).map(|t| t.value.as_str()))
+                    }
+                    F::ItemLevel => Value::opt_str(list.and_then(|l| l.header.level.as_ref()).map(|t| t.value)),
+                    F::ItemVersion => {
+                        Value::opt_str(list.and_then(|l| l.header.version.as_ref()).map(|t| t.value.as_str()))
+                    }
+                    F::ItemLocation => {
+                        let (lc, _) = corpus.sources.line_col(it.code.span);
+                        Value::Str(Cow::Owned(format!("{}:{}", corpus.sources.name(it.code.span.file), lc.line)))
+                    }
+                    _ => return Err(wrong_field()),
+                }
+            }
+            Value::Material(i, m) => {
+                let mat = self.material(*i, *m)?;
+                let owner = Owner { item: *i, material: Some(*m) };
+                match field {
+                    F::MatName => Value::str(&mat.name.value),
+                    F::MatKind => opt(mat.kind.as_ref(), |v| Value::str(v)),
+                    F::MatSource => opt(mat.source.as_ref(), |v| Value::str(v)),
+                    F::MatAcquisition => opt(mat.acquisition.as_ref(), |v| Value::str(v)),
+                    F::MatProvider => opt(mat.provider.as_ref(), |v| Value::str(v)),
+                    F::MatBasis => Value::list(
+                        (0..mat.basis.len()).map(|k| Value::Citation(owner, u32::try_from(k).unwrap_or(0))).collect(),
+                    ),
+                    F::MatCopies => opt(mat.copies.as_ref(), |v| Value::Int(*v)),
+                    F::MatFormat => opt(mat.format.as_ref(), |v| Value::str(v)),
+                    F::MatNote => opt(mat.note.as_ref(), |v| Value::str(v)),
+                    F::MatWaivers => Value::list(
+                        (0..mat.waivers.len()).map(|k| Value::Waiver(owner, u32::try_from(k).unwrap_or(0))).collect(),
+                    ),
+                    F::MatItem => Value::Item(*i),
+                    F::MatIndex => Value::Int(i64::from(*m)),
+                    F::MatNormName => Value::str(&mat.norm_name),
+                    _ => return Err(wrong_field()),
+                }
+            }
+            Value::Chain(c) => {
+                let ch = corpus.chains.get(*c as usize).ok_or_else(wrong_field)?;
+                match field {
+                    F::ChainName => Value::str(&ch.name.value),
+                    F::ChainSteps => Value::list(
+                        (0..ch.steps.len()).map(|k| Value::Step(*c, u32::try_from(k).unwrap_or(0))).collect(),
+                    ),
+                    _ => return Err(wrong_field()),
+                }
+            }
+            Value::Step(c, s) => {
+                let code = self.step_code(*c, *s)?;
+                match field {
+                    F::StepCode => Value::str(&code.value),
+                    F::StepItem => {
+                        corpus.items_with_code(&code.value).first().map_or(Value::Absent, |&i| Value::Item(i))
+                    }
+                    F::StepIndex => Value::Int(i64::from(*s)),
+                    F::StepChain => Value::Chain(*c),
+                    _ => return Err(wrong_field()),
+                }
+            }
+            Value::Waiver(o, w) => {
+                let wv = self.waiver(*o, *w)?;
+                match field {
+                    F::WaiverRule => Value::str(&wv.rule.value),
+                    F::WaiverReason => opt(wv.reason.as_ref(), |v| Value::str(v)),
+                    F::WaiverApprovedBy => opt(wv.approved_by.as_ref(), |v| Value::str(v)),
+                    F::WaiverExpires => opt(wv.expires.as_ref(), |v| Value::Date(*v)),
+                    _ => return Err(wrong_field()),
+                }
+            }
+            Value::Citation(o, c) => {
+                let cit = self.citation(*o, *c)?;
+                match field {
+                    F::CitText => Value::str(&cit.text.value),
+                    F::CitStatute => {
+                        cit.statute.and_then(|s| self.cx.refs.registry.get(s)).map_or(Value::Absent, Value::Statute)
+                    }
+                    F::CitArticle => Value::opt_str(cit.article.as_deref()),
+                    F::CitArticleKnown => Value::Bool(cit.article_known),
+                    _ => return Err(wrong_field()),
+                }
+            }
+            Value::Statute(s) => match field {
+                F::StatId => Value::str(&s.id),
+                F::StatTitle => Value::str(&s.title),
+                F::StatLevel => Value::str(s.level),
+                F::StatInForce => date_or_absent(s.in_force.as_ref()),
+                F::StatRepealed => date_or_absent(s.repealed.as_ref()),
+                F::StatJurisdiction => Value::str(&s.jurisdiction),
+                F::StatNumber => Value::opt_str(s.number.as_deref()),
+                _ => return Err(wrong_field()),
+            },
+            Value::Shared(s) => match field {
+                F::SharedName => Value::str(&s.name),
+                F::SharedProvider => Value::opt_str(s.provider.as_deref()),
+                F::SharedChannel => Value::str(s.channel.as_str()),
+                _ => return Err(wrong_field()),
+            },
+            Value::Certificate(c) => match field {
+                F::CertName => Value::str(&c.name),
+                F::CertIssuer => Value::opt_str(c.issuer.as_deref()),
+                F::CertItems => Value::list(c.items.iter().map(|r| Value::str(r)).collect()),
+                _ => return Err(wrong_field()),
+            },
+            Value::Cover(c) => match field {
+                F::CoverKept => Value::str(&c.kept),
+                F::CoverReplaces => Value::list(c.replaces.iter().map(|r| Value::str(r)).collect()),
+                F::CoverObsolete => Value::Bool(c.obsolete),
+                F::CoverBasis => Value::opt_str(c.basis.as_deref()),
+                _ => return Err(wrong_field()),
+            },
+            _ => return Err(wrong_field()),
+        })
+    }
+}
+
+fn wrong_field() -> EvalError {
+    EvalError { message: tr!("字段与值不匹配", "field does not belong to this value") }
+}
+
+fn overflow() -> EvalError {
+    EvalError { message: tr!("数值溢出", "arithmetic overflow") }
+}
+
+/// Which items a list block selects (for `lists`), in corpus order. A list whose condition
+/// cannot be evaluated on an item does not select it.
+#[must_use]
+pub fn list_members(
+    list: &crate::compile::CompiledList,
+    corpus: &Corpus,
+    refs: &References,
+    program: &Program,
+    as_of: Date,
+) -> Vec<u32> {
+    let Some(any_rule) = program.rules.first() else { return Vec::new() };
+    let opts = RunOptions { as_of, levels: Vec::new() };
+    let cx = Ctx { corpus, refs, program, opts: &opts, used: None };
+    let n = u32::try_from(corpus.items.len()).unwrap_or(u32::MAX);
+    (0..n)
+        .filter(|&i| {
+            let mut env = vec![Value::Absent; list.slots.max(1)];
+            if let Some(s) = env.first_mut() {
+                *s = Value::Item(i);
+            }
+            // `rule` is only read when a finding is emitted, which list steps never do.
+            let mut ex = Exec { cx: &cx, rule_idx: 0, rule: any_rule, steps: &list.steps, env, out: Vec::new() };
+            list.steps.iter().all(|step| match step {
+                Step::Let(slot, e) => match ex.eval(e) {
+                    Ok(v) => {
+                        ex.set(*slot, v);
+                        true
+                    }
+                    Err(_) => false,
+                },
+                Step::When(e) => matches!(ex.eval(e).and_then(|v| bool_of(&v)), Ok(true)),
+                Step::For(..) => false,
+            })
+        })
+        .collect()
+}

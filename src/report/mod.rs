@@ -1,0 +1,220 @@
+//! Stage 5: findings → what users read.
+//!
+//! [`Diagnostic`] is the one flat record every format renders: rule, severity, location (1-based
+//! line and column in Unicode scalar values), item, material, message, help, the statutes that
+//! apply to the item's region with their verbatim text, waiver and fix. `OutputFormat` is the only
+//! place formats are matched.
+
+pub mod human;
+pub mod json;
+
+use serde::Serialize;
+
+use crate::compile::Program;
+use crate::corpus::Corpus;
+use crate::corpus::config::Level;
+use crate::corpus::reference::References;
+use crate::eval::Finding;
+use crate::source::Span;
+
+/// A citation as reported.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CiteOut {
+    pub statute: String,
+    pub number: Option<String>,
+    pub article: String,
+    pub text: String,
+    #[serde(skip)]
+    pub key_sentence: String,
+    #[serde(skip)]
+    pub verification: String,
+    #[serde(skip)]
+    pub jurisdiction: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FixOut {
+    pub applicability: &'static str,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct WaiverOut {
+    pub reason: String,
+    pub approved_by: Option<String>,
+}
+
+/// One finding, resolved for output.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnostic {
+    pub rule: String,
+    pub name: String,
+    pub severity: &'static str,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub item: Option<String>,
+    pub item_name: Option<String>,
+    pub material: Option<String>,
+    #[serde(skip)]
+    pub title: String,
+    pub message: String,
+    pub help: String,
+    pub cites: Vec<CiteOut>,
+    pub waived: bool,
+    #[serde(skip)]
+    pub waiver: Option<WaiverOut>,
+    pub fix: Option<FixOut>,
+    #[serde(skip)]
+    pub span: Span,
+    #[serde(skip)]
+    pub level: Level,
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub files: usize,
+    pub items: usize,
+    pub materials: usize,
+    pub errors: usize,
+    pub warnings: usize,
+    pub infos: usize,
+    pub waived: usize,
+    pub by_rule: std::collections::BTreeMap<String, usize>,
+}
+
+/// Everything a format needs.
+pub struct Report<'a> {
+    pub corpus: &'a Corpus,
+    pub program: &'a Program,
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+fn applicability(a: crate::syntax::ast::Applicability) -> &'static str {
+    match a {
+        crate::syntax::ast::Applicability::Safe => "safe",
+        crate::syntax::ast::Applicability::Unsafe => "unsafe",
+        crate::syntax::ast::Applicability::Display => "display",
+    }
+}
+
+/// The rule's citations that bind in the item's region: national ones always, local ones only
+/// where the region lies in their jurisdiction.
+#[must_use]
+pub fn cites_for(program: &Program, refs: &References, rule: usize, region: Option<&str>) -> Vec<CiteOut> {
+    let Some(r) = program.rules.get(rule) else { return Vec::new() };
+    r.cites
+        .iter()
+        .filter_map(|c| {
+            let s = refs.registry.get(c.statute)?;
+            let binds = s.is_national() || region.is_some_and(|reg| refs.region_within(reg, &s.jurisdiction));
+            if !binds {
+                return None;
+            }
+            Some(CiteOut {
+                statute: s.title.clone(),
+                number: s.number.clone(),
+                article: c.article.clone(),
+                text: s.quotable(&c.article).unwrap_or("").to_string(),
+                key_sentence: c.key_sentence.clone(),
+                verification: s.verification.to_string(),
+                jurisdiction: s.jurisdiction.clone(),
+            })
+        })
+        .collect()
+}
+
+impl<'a> Report<'a> {
+    #[must_use]
+    pub fn new(corpus: &'a Corpus, refs: &References, program: &'a Program, findings: &[Finding]) -> Self {
+        let mut summary = Summary {
+            files: corpus.lists.len(),
+            items: corpus.items.len(),
+            materials: corpus.material_count(),
+            ..Summary::default()
+        };
+        let mut diagnostics = Vec::with_capacity(findings.len());
+        for f in findings {
+            let Some(rule) = program.rules.get(f.rule) else { continue };
+            let item = f.item.and_then(|i| corpus.items.get(i as usize));
+            let material = item.zip(f.material).and_then(|(it, m)| it.materials.get(m as usize));
+            let region = item.and_then(|it| corpus.list(it)).and_then(|l| l.region.as_deref());
+            let (start, end) = corpus.sources.line_col(f.span);
+            let waiver = f.waived_by.and_then(|(owner, w)| {
+                let it = corpus.items.get(owner.item as usize)?;
+                let list = match owner.material {
+                    Some(m) => &it.materials.get(m as usize)?.waivers,
+                    None => &it.waivers,
+                };
+                let w = list.get(w as usize)?;
+                Some(WaiverOut {
+                    reason: w.reason.as_ref().map(|r| r.value.clone()).unwrap_or_default(),
+                    approved_by: w.approved_by.as_ref().map(|a| a.value.clone()),
+                })
+            });
+            let waived = waiver.is_some();
+            if waived {
+                summary.waived += 1;
+            } else {
+                match f.level {
+                    Level::Error => summary.errors += 1,
+                    Level::Warning => summary.warnings += 1,
+                    Level::Info => summary.infos += 1,
+                }
+                *summary.by_rule.entry(rule.id.clone()).or_default() += 1;
+            }
+            diagnostics.push(Diagnostic {
+                rule: rule.id.clone(),
+                name: rule.name.clone(),
+                severity: f.level.as_str(),
+                file: corpus.sources.name(f.span.file).to_string(),
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+                item: item.map(|i| i.code.value.clone()),
+                item_name: item.map(|i| i.name.value.clone()),
+                material: material.map(|m| m.name.value.clone()),
+                title: rule.title.get().to_string(),
+                message: f.message.clone(),
+                help: f.help.clone(),
+                cites: cites_for(program, refs, f.rule, region),
+                waived,
+                waiver,
+                fix: f.fix.as_ref().map(|x| FixOut {
+                    applicability: applicability(x.applicability),
+                    description: x.description.clone(),
+                }),
+                span: f.span,
+                level: f.level,
+            });
+        }
+        Report { corpus, program, diagnostics, summary }
+    }
+
+    /// True when a finding that is not waived is at or above `fail_on`.
+    #[must_use]
+    pub fn fails(&self, fail_on: Level) -> bool {
+        self.diagnostics.iter().any(|d| !d.waived && d.level >= fail_on)
+    }
+}
+
+/// Renders problems that stopped a run (exit code 2) for standard error.
+#[must_use]
+pub fn render_problems(problems: &crate::diag::Problems, color: bool) -> String {
+    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(110).with_links(false);
+    let mut out = String::new();
+    for p in &problems.problems {
+        let _ = handler.render_report(&mut out, p);
+    }
+    if problems.problems.is_empty() {
+        out.push_str(&problems.summary);
+        out.push('\n');
+    }
+    out
+}
