@@ -209,6 +209,12 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                 if nodes > limits.max_nodes {
                     return Err(budget_error(src, Span::new(file, start, end), limits));
                 }
+                // saphyr's span of a quoted scalar runs on to the next token (over a trailing
+                // comment): end it at the closing quote.
+                let end = match style {
+                    ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => quoted_end(text, start).unwrap_or(end),
+                    _ => end,
+                };
                 let n = Node {
                     kind: NodeKind::Scalar { value: value.into_owned(), plain: style == ScalarStyle::Plain },
                     span: Span::new(file, start, end),
@@ -275,6 +281,29 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
     Ok(root)
 }
 
+/// The offset just after the closing quote of the quoted scalar starting at `start`.
+fn quoted_end(text: &str, start: usize) -> Option<usize> {
+    let rest = text.get(start..)?;
+    let quote = rest.chars().next()?;
+    if quote != '"' && quote != '\'' {
+        return None;
+    }
+    let mut chars = rest.char_indices().skip(1).peekable();
+    while let Some((i, c)) = chars.next() {
+        if quote == '"' && c == '\\' {
+            chars.next();
+        } else if c == quote {
+            // In single quotes, '' is an escaped quote.
+            if quote == '\'' && chars.peek().is_some_and(|&(_, n)| n == '\'') {
+                chars.next();
+                continue;
+            }
+            return Some(start + i + 1);
+        }
+    }
+    None
+}
+
 fn budget_error(src: &SourceFile, span: Span, limits: Limits) -> SourceError {
     SourceError::new(
         "qingdan::yaml::too_large",
@@ -312,6 +341,15 @@ mod tests {
         let (k, v) = &entries[0];
         assert_eq!(&s[k.span.start as usize..k.span.end as usize], "名称");
         assert_eq!(&s[v.span.start as usize..v.span.end as usize], "道路运输");
+    }
+
+    #[test]
+    fn quoted_spans_end_at_the_quote() {
+        let s = "a: \"x-\\\"1\"  # c\nb: 'y''z'  # d\nc: plain  # e\n";
+        let root = parse_str(s).ok().flatten();
+        let Some(Node { kind: NodeKind::Map(entries), .. }) = root else { panic!("not a map") };
+        let got: Vec<&str> = entries.iter().map(|(_, v)| &s[v.span.start as usize..v.span.end as usize]).collect();
+        assert_eq!(got, ["\"x-\\\"1\"", "'y''z'", "plain"]);
     }
 
     #[test]
