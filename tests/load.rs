@@ -1,4 +1,11 @@
 //! The corpus loader: the loaded model, every kind of bad input with its location, encodings.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests may fail loudly"
+)]
 
 mod common;
 
