@@ -1,0 +1,185 @@
+//! The binary as users run it: exit codes, output formats, the sample corpus end to end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests may fail loudly"
+)]
+
+mod common;
+
+use common::{AS_OF, qingdan, stderr, stdout};
+
+#[test]
+fn corpus_human_report() {
+    let o = qingdan(&["check", "corpus", "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn corpus_json_report() {
+    let o = qingdan(&["check", "corpus", "--as-of", AS_OF, "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let text = stdout(&o);
+    let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(v["version"], 1);
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn corpus_english() {
+    let o = qingdan(&["--lang", "en", "check", "corpus/daqing/transport.yaml", "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn exit_0_when_clean() {
+    let o = qingdan(&["check", "tests/fixtures/load/ok/chinese-keys.yaml", "--as-of", AS_OF, "--select", "QD2"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}
+
+#[test]
+fn exit_1_only_at_or_above_fail_on() {
+    // transport.yaml has errors and warnings; with only warning rules selected, exit depends on --fail-on.
+    let args = ["check", "corpus/daqing/transport.yaml", "--as-of", AS_OF, "--select", "QD203,QD204,QD303,QD107", "-q"];
+    let o = qingdan(&args);
+    assert_eq!(o.status.code(), Some(0), "warnings do not fail by default: {}", stdout(&o));
+    let mut with = args.to_vec();
+    with.extend(["--fail-on", "warning"]);
+    let o = qingdan(&with);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn exit_2_on_bad_input() {
+    let o = qingdan(&["check", "tests/fixtures/load/err/wrong-type.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("wrong-type.yaml:5:13"), "{err}");
+    assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn exit_2_on_missing_path() {
+    let o = qingdan(&["check", "no/such/dir"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no/such/dir"));
+}
+
+#[test]
+fn exit_2_on_bad_arguments() {
+    let o = qingdan(&["check", "--format", "pdf"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = qingdan(&["check", "--as-of", "yesterday"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn exit_2_on_bad_policy() {
+    let o = qingdan(&["check", "corpus", "--policy", "tests/fixtures/policy/err/unknown-field.qd"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unknown-field.qd"));
+}
+
+#[test]
+fn policy_test_runs_every_example() {
+    let o = qingdan(&["policy", "test"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let out = stdout(&o);
+    let last = out.lines().last().unwrap_or("");
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    let passed: usize = last.split_whitespace().next().unwrap().parse().unwrap();
+    assert!(passed >= 42, "every rule has a passing and a failing example: {passed}");
+}
+
+#[test]
+fn policy_test_reports_a_failing_example() {
+    let o = qingdan(&["policy", "test", "tests/fixtures/policy/bad-example", "--with-builtin"]);
+    assert_eq!(o.status.code(), Some(1));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn output_is_identical_across_thread_counts() {
+    let one = qingdan(&["check", "corpus", "--as-of", AS_OF, "--format", "json", "--jobs", "1"]);
+    let many = qingdan(&["check", "corpus", "--as-of", AS_OF, "--format", "json", "--jobs", "8"]);
+    assert_eq!(one.stdout, many.stdout);
+}
+
+#[test]
+fn output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let o = qingdan(&["check", "corpus", "--as-of", AS_OF, "--format", "json", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap();
+    assert!(v["summary"]["errors"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn statistics_and_quiet() {
+    let o = qingdan(&["check", "corpus", "--as-of", AS_OF, "-q", "--statistics"]);
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn rules_table() {
+    let o = qingdan(&["rules"]);
+    assert_eq!(o.status.code(), Some(0));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+/// Every flaw planted in the sample corpus is marked `# flaw: QDnnn` on the line the finding
+/// points at; the findings must be exactly those (precision and recall on the corpus).
+#[test]
+fn corpus_findings_are_exactly_the_planted_flaws() {
+    let o = qingdan(&["check", "corpus", "--as-of", AS_OF, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut found: Vec<(String, u64, String)> = v["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["file"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap(),
+                d["rule"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    found.sort();
+    let mut planted = Vec::new();
+    let mut files: Vec<_> = glob_yaml(&common::root().join("corpus"));
+    files.sort();
+    for path in files {
+        let rel = path.strip_prefix(common::root()).unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let Some(pos) = line.find("# flaw:") else { continue };
+            for word in line[pos + 7..].split(|c: char| !c.is_ascii_alphanumeric()) {
+                if word.len() == 5 && word.starts_with("QD") {
+                    planted.push((rel.clone(), i as u64 + 1, word.to_string()));
+                }
+            }
+        }
+    }
+    planted.sort();
+    assert_eq!(found, planted);
+}
+
+fn glob_yaml(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(glob_yaml(&p));
+        } else if p.extension().is_some_and(|x| x == "yaml") {
+            out.push(p);
+        }
+    }
+    out
+}
