@@ -455,6 +455,13 @@ impl<'a> Exec<'a, '_> {
                 let rec = self.eval(inner)?;
                 Ok(self.field_span(&rec, *field)?.or(Some(self.record_span(&rec)?)))
             }
+            CExpr::If(cond, a, b) => {
+                if bool_of(&self.eval(cond)?)? {
+                    self.span_of(a)
+                } else {
+                    self.span_of(b)
+                }
+            }
             _ => Ok(None),
         }
     }
