@@ -113,6 +113,14 @@ fn eval_constructs() {
             &["乙"],
         ),
         ("let xs = [\"a\"] + [\"b\"]\n when count(xs) == 2 and item.name + \"!\" == \"甲!\"", "{xs}", &["a、b"]),
+        // Narrowing holds inside a quantifier's condition.
+        (
+            "when exists(item.promised_days) and any(m in item.materials where item.promised_days > 1)",
+            "{item.name}",
+            &["甲"],
+        ),
+        // A `for` over plain values still locates the finding at its item.
+        ("for d in [\"x\"]\n when d == \"x\" and (item.visits ?? 0) > 1", "{item.code}", &["230600-XK-0002"]),
         // Corpus-wide index and preceding().
         ("for m in item.materials\n when count(preceding(m)) == 2", "{m.name}", &["申请表"]),
         (

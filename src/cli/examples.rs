@@ -70,6 +70,9 @@ fn run_one(program: &Program, refs: &References, rule_idx: usize, ex: &CExample)
     // Every rule runs (a rule such as QD902 depends on the others); only this rule's findings count.
     let opts = RunOptions::all(program, EXAMPLE_DATE);
     let findings = eval::run(program, &corpus, refs, &opts);
+    if let Some(e) = findings.iter().find(|f| f.rule == rule_idx && f.eval_error) {
+        return Err(e.message.clone());
+    }
     Ok(findings.iter().filter(|f| f.rule == rule_idx && f.waived_by.is_none()).count())
 }
 

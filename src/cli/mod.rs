@@ -16,7 +16,8 @@ use crate::corpus::{self, Corpus, Discovery};
 use crate::diag::{Problems, SourceError};
 use crate::eval::{self, RunOptions};
 use crate::i18n::Lang;
-use crate::report::{Report, human, json};
+use crate::report::baseline::Baseline;
+use crate::report::{Report, github, human, json, junit, markdown, sarif};
 use crate::{policy, tr};
 
 /// qingdan (清单) — 政务服务事项清单合规检查 / compliance checker for government service item lists.
@@ -50,6 +51,10 @@ pub enum Command {
 pub enum Format {
     Human,
     Json,
+    Sarif,
+    Github,
+    Junit,
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,6 +119,12 @@ pub struct CheckArgs {
     /// The date statutes must be in force and waivers unexpired at (YYYY-MM-DD; default today).
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<Date>,
+    /// Report only findings that are not in this baseline (see --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings in FILE, to be used with --baseline.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,9 +246,41 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     let as_of = args.as_of.unwrap_or_else(Date::today);
     let opts = RunOptions { as_of, levels: levels(&session, args) };
     let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
-    let report = Report::new(&session.corpus, &session.refs, &session.program, &findings);
+    let mut report = Report::new(&session.corpus, &session.refs, &session.program, &findings);
+    if let Some(path) = &args.write_baseline {
+        let b = Baseline::of(&report);
+        b.write(path).map_err(Problems::from)?;
+        eprintln!(
+            "{}",
+            tr!("基线已写入 `{}`：{} 个问题", "wrote baseline `{}`: {} findings", path.display(), b.findings.len())
+        );
+    }
+    let baseline_path = args.baseline.clone().or_else(|| session.discovery.config.baseline.clone());
+    if let Some(path) = baseline_path.filter(|_| args.write_baseline.is_none()) {
+        let b = Baseline::read(&path).map_err(Problems::from)?;
+        let gone = b.apply(&mut report);
+        if !args.quiet {
+            eprintln!(
+                "{}",
+                tr!(
+                    "基线 `{}`：{} 个已知问题未报告，{} 个已修复",
+                    "baseline `{}`: {} known findings not reported, {} fixed",
+                    path.display(),
+                    report.summary.baselined.unwrap_or(0),
+                    gone.len()
+                )
+            );
+            for g in &gone {
+                eprintln!("  {}", tr!("已修复：{} {} {}", "fixed: {} {} {}", g.rule, g.file, g.message));
+            }
+        }
+    }
     let mut text = match args.format {
         Format::Json => json::render(&report),
+        Format::Sarif => sarif::render(&report, &session.refs),
+        Format::Github => github::render(&report),
+        Format::Junit => junit::render(&report),
+        Format::Markdown => markdown::render(&report),
         Format::Human => {
             let color = args.output.is_none() && use_color();
             human::render(&report, color, 110, args.quiet)
@@ -273,7 +316,7 @@ fn rules(cli: &Cli, args: &RulesArgs) -> Result<Outcome, Problems> {
             s.push('\n');
             s
         }
-        Format::Human => {
+        _ => {
             let mut s = String::new();
             for r in &program.rules {
                 let statutes: Vec<String> = r

@@ -252,6 +252,9 @@ impl<'a> Checker<'a> {
         let slot = self.slots;
         self.slots += 1;
         self.scopes.push(Scope { name: name.to_string(), ty, slot });
+        // Facts about an earlier variable of the same name no longer hold.
+        let prefix = format!("{name}.");
+        self.facts.retain(|f| f != name && !f.starts_with(&prefix));
         slot
     }
 
@@ -330,12 +333,7 @@ impl<'a> Checker<'a> {
         self.err(
             "qingdan::policy::enum",
             lit.span,
-            tr!(
-                "「{}」不是{}的有效值，比较永远不成立",
-                "`{}` is not a valid {}, so the comparison can never hold",
-                s,
-                d.name
-            ),
+            tr!("「{}」不是{}的有效值", "`{}` is not a valid {}", s, d.name),
             tr!("无效值", "invalid value"),
             help,
         );
@@ -451,8 +449,10 @@ impl<'a> Checker<'a> {
                     return None;
                 };
                 let n = self.scopes.len();
+                // Facts of the enclosing scope hold inside the condition, except those about a
+                // variable the quantifier shadows (`bind` drops them); restore them afterwards.
+                let saved = self.facts.clone();
                 let slot = self.bind(&var.value, (*elem).clone());
-                let saved = std::mem::take(&mut self.facts);
                 let cond_t = self.expr(cond);
                 self.facts = saved;
                 self.scopes.truncate(n);
@@ -1078,6 +1078,30 @@ impl<'a> Checker<'a> {
         let mut fix = None;
         let mut examples = Vec::new();
         let mut saw_cites = false;
+        let mut seen: Vec<&'static str> = Vec::new();
+        for c in &r.clauses {
+            let single = match c {
+                Clause::Title(t) => Some(("title", t.span)),
+                Clause::Severity(s) => Some(("severity", s.span)),
+                Clause::At(e) => Some(("at", e.span)),
+                Clause::Message(t) => Some(("message", t.span)),
+                Clause::Help(t) => Some(("help", t.span)),
+                Clause::Fix(f) => Some(("fix", f.span)),
+                _ => None,
+            };
+            if let Some((what, span)) = single {
+                if seen.contains(&what) {
+                    self.err(
+                        "qingdan::policy::duplicate_clause",
+                        span,
+                        tr!("`{}` 子句重复", "`{}` is given twice", what),
+                        tr!("第二个 `{}`", "a second `{}`", what),
+                        tr!("每条规则只写一个 `{}`", "write one `{}` per rule", what),
+                    );
+                }
+                seen.push(what);
+            }
+        }
         for c in &r.clauses {
             match c {
                 Clause::Title(t) => title = Some(self.plain(t)),
@@ -1167,7 +1191,23 @@ impl<'a> Checker<'a> {
                         );
                         return None;
                     }
-                    let (cv, _) = self.expr(value)?;
+                    let Ty::Rec(rec) = tt else { return None };
+                    let Some((_, _, fty)) = fields(rec).into_iter().find(|(n, _, _)| *n == field.value) else {
+                        self.err(
+                            "qingdan::policy::unknown_field",
+                            field.span,
+                            tr!("{} 没有字段 `{}`", "{} has no field `{}`", rec.name(), field.value),
+                            tr!("未知字段", "unknown field"),
+                            tr!("`set` 只能修改已有的字段", "`set` can only change existing fields"),
+                        );
+                        return None;
+                    };
+                    let (cv, vt) = self.expr(value)?;
+                    let cv = self.enum_literal(&fty, value, cv);
+                    if !fty.inner().comparable(vt.inner()) {
+                        self.mismatch(value, &fty, &vt, BinOp::Eq);
+                        return None;
+                    }
                     out.push((ct, field.value.clone(), cv));
                 }
                 CFixAction::Set(out)

@@ -150,10 +150,20 @@ pub fn discover(paths: &[PathBuf], explicit_config: Option<&Path>) -> Result<Dis
         code_pattern: config.code_pattern.clone().map_or_else(default_pattern, Arc::new),
     };
     let mut d = Discovery { config, nested: Vec::new(), files: Vec::new() };
+    // Policy directories hold `.qd` files and example fixtures, not lists.
+    let policy_dirs: Vec<PathBuf> = d
+        .config
+        .policies
+        .iter()
+        .filter_map(|p| match p {
+            config::PolicySource::Dir(dir) => Some(dir.clone()),
+            config::PolicySource::Builtin => None,
+        })
+        .collect();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
         if meta.is_dir() {
-            walk(path, &root_settings, &mut d)?;
+            walk(path, &root_settings, &policy_dirs, &mut d)?;
         } else {
             d.files.push((path.clone(), root_settings.clone()));
         }
@@ -174,7 +184,10 @@ fn find_root_config(path: &Path) -> Option<PathBuf> {
     start.ancestors().map(|d| d.join(CONFIG_NAME)).find(|p| p.is_file())
 }
 
-fn walk(dir: &Path, inherited: &DirSettings, d: &mut Discovery) -> Result<(), SourceError> {
+fn walk(dir: &Path, inherited: &DirSettings, skip: &[PathBuf], d: &mut Discovery) -> Result<(), SourceError> {
+    if skip.iter().any(|s| same_file(s, dir)) {
+        return Ok(());
+    }
     let mut settings = inherited.clone();
     let cfg_path = dir.join(CONFIG_NAME);
     if cfg_path.is_file() && !d.config.path.as_ref().is_some_and(|p| same_file(p, &cfg_path)) {
@@ -196,7 +209,7 @@ fn walk(dir: &Path, inherited: &DirSettings, d: &mut Discovery) -> Result<(), So
             continue;
         }
         if p.is_dir() {
-            walk(&p, &settings, d)?;
+            walk(&p, &settings, skip, d)?;
         } else if is_list_file(&p) {
             d.files.push((p, settings.clone()));
         }

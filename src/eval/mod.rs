@@ -100,7 +100,8 @@ struct Ctx<'a> {
 struct Exec<'a, 'c> {
     cx: &'c Ctx<'a>,
     rule_idx: usize,
-    rule: &'a CompiledRule,
+    /// The rule being run; `None` for list blocks, which never emit findings.
+    rule: Option<&'a CompiledRule>,
     steps: &'a [Step],
     env: Vec<Value<'a>>,
     out: Vec<Finding>,
@@ -168,8 +169,14 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
 
 fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>) -> Vec<Finding> {
     let Some(rule) = cx.program.rules.get(rule_idx) else { return Vec::new() };
-    let mut ex =
-        Exec { cx, rule_idx, rule, steps: &rule.steps, env: vec![Value::Absent; rule.slots.max(1)], out: Vec::new() };
+    let mut ex = Exec {
+        cx,
+        rule_idx,
+        rule: Some(rule),
+        steps: &rule.steps,
+        env: vec![Value::Absent; rule.slots.max(1)],
+        out: Vec::new(),
+    };
     if let Some(slot) = ex.env.get_mut(rule.root_slot) {
         *slot = root.clone();
     }
@@ -188,6 +195,9 @@ fn apply_waivers(
 ) -> HashSet<(Owner, u32)> {
     let mut used = HashSet::new();
     for f in findings.iter_mut() {
+        if f.eval_error {
+            continue;
+        }
         let (Some(item_idx), Some(rule)) = (f.item, program.rules.get(f.rule)) else { continue };
         let Some(item) = corpus.items.get(item_idx as usize) else { continue };
         let valid = |w: &Waiver| {
@@ -324,15 +334,20 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn emit(&mut self) -> R<()> {
-        let scope = self.env.get(self.rule.scope_slot).cloned().unwrap_or(Value::Absent);
-        let span = match &self.rule.at {
+        let Some(rule) = self.rule else { return Ok(()) };
+        let mut scope = self.env.get(rule.scope_slot).cloned().unwrap_or(Value::Absent);
+        // A `for` over plain values (departments, strings) locates nothing: use the root.
+        if self.context(&scope)? == (None, None) && !matches!(scope, Value::Chain(_)) {
+            scope = self.env.get(rule.root_slot).cloned().unwrap_or(Value::Absent);
+        }
+        let span = match &rule.at {
             Some(at) => self.span_of(at)?.unwrap_or(self.record_span(&scope)?),
             None => self.record_span(&scope)?,
         };
         let (item, material) = self.context(&scope)?;
-        let message = self.render(&self.rule.message)?;
-        let help = self.render(&self.rule.help)?;
-        let fix = match &self.rule.fix {
+        let message = self.render(&rule.message)?;
+        let help = self.render(&rule.help)?;
+        let fix = match &rule.fix {
             Some(f) => self.fix(f)?,
             None => None,
         };
@@ -364,7 +379,7 @@ impl<'a> Exec<'a, '_> {
             message: tr!(
                 "规则 {} 无法在此求值：{}",
                 "rule {} could not be evaluated here: {}",
-                self.rule.id,
+                self.rule.map_or("", |r| r.id.as_str()),
                 e.message
             ),
             help: tr!(
@@ -1013,7 +1028,6 @@ pub fn list_members(
     program: &Program,
     as_of: Date,
 ) -> Vec<u32> {
-    let Some(any_rule) = program.rules.first() else { return Vec::new() };
     let opts = RunOptions { as_of, levels: Vec::new() };
     let cx = Ctx { corpus, refs, program, opts: &opts, used: None };
     let n = u32::try_from(corpus.items.len()).unwrap_or(u32::MAX);
@@ -1023,8 +1037,7 @@ pub fn list_members(
             if let Some(s) = env.first_mut() {
                 *s = Value::Item(i);
             }
-            // `rule` is only read when a finding is emitted, which list steps never do.
-            let mut ex = Exec { cx: &cx, rule_idx: 0, rule: any_rule, steps: &list.steps, env, out: Vec::new() };
+            let mut ex = Exec { cx: &cx, rule_idx: 0, rule: None, steps: &list.steps, env, out: Vec::new() };
             list.steps.iter().all(|step| match step {
                 Step::Let(slot, e) => match ex.eval(e) {
                     Ok(v) => {

@@ -5,8 +5,13 @@
 //! apply to the item's region with their verbatim text, waiver and fix. `OutputFormat` is the only
 //! place formats are matched.
 
+pub mod baseline;
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod junit;
+pub mod markdown;
+pub mod sarif;
 
 use serde::Serialize;
 
@@ -71,6 +76,24 @@ pub struct Diagnostic {
     pub span: Span,
     #[serde(skip)]
     pub level: Level,
+    /// Stable identity across edits that move lines: rule, item code, normalised material and
+    /// message (see [`fingerprint`]).
+    #[serde(skip)]
+    pub fingerprint: String,
+}
+
+/// A fingerprint that survives lines moving: FNV-1a over rule, item code, normalised material
+/// name and message (the message names the offending value), as 16 hex digits.
+#[must_use]
+pub fn fingerprint(rule: &str, item: Option<&str>, material: Option<&str>, message: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in [rule, item.unwrap_or(""), material.unwrap_or(""), message] {
+        for b in part.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 /// Counts for the summary.
@@ -84,6 +107,12 @@ pub struct Summary {
     pub infos: usize,
     pub waived: usize,
     pub by_rule: std::collections::BTreeMap<String, usize>,
+    /// Findings hidden because the baseline holds them (present only with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baselined: Option<usize>,
+    /// Baseline entries no longer found: fixed since the baseline was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gone: Option<usize>,
 }
 
 /// Everything a format needs.
@@ -189,6 +218,12 @@ impl<'a> Report<'a> {
                     applicability: applicability(x.applicability),
                     description: x.description.clone(),
                 }),
+                fingerprint: fingerprint(
+                    &rule.id,
+                    item.map(|i| i.code.value.as_str()),
+                    material.map(|m| m.norm_name.as_str()),
+                    &f.message,
+                ),
                 span: f.span,
                 level: f.level,
             });

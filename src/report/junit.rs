@@ -1,0 +1,91 @@
+//! `--format junit`: JUnit XML, which CI servers show as test results. One test suite per list
+//! file; one failing test case per finding, a skipped one per waived finding, and one passing
+//! case for a file without findings.
+
+use std::collections::BTreeMap;
+
+use super::{Diagnostic, Report};
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot hold at all.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[must_use]
+pub fn render(report: &Report<'_>) -> String {
+    let mut by_file: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
+    for (_, src) in report.corpus.sources.files() {
+        by_file.entry(src.name().to_string()).or_default();
+    }
+    for d in &report.diagnostics {
+        by_file.entry(d.file.clone()).or_default().push(d);
+    }
+    let total: usize = by_file.values().map(|v| v.len().max(1)).sum();
+    let failures: usize = report.diagnostics.iter().filter(|d| !d.waived).count();
+    let skipped = report.diagnostics.len() - failures;
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"qingdan\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n"
+    ));
+    for (file, diags) in &by_file {
+        let f = diags.iter().filter(|d| !d.waived).count();
+        let s = diags.len() - f;
+        out.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"0\" skipped=\"{s}\">\n",
+            esc(file),
+            diags.len().max(1)
+        ));
+        if diags.is_empty() {
+            out.push_str(&format!("    <testcase name=\"qingdan\" classname=\"{}\"/>\n", esc(file)));
+        }
+        for d in diags {
+            let name = format!(
+                "{} {} {}{}",
+                d.rule,
+                d.item.as_deref().unwrap_or("-"),
+                d.material.as_deref().unwrap_or(""),
+                format_args!(" ({}:{})", d.line, d.column)
+            );
+            out.push_str(&format!(
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\">\n",
+                esc(&name),
+                esc(file),
+                esc(file),
+                d.line
+            ));
+            if let Some(w) = &d.waiver {
+                out.push_str(&format!("      <skipped message=\"{}\"/>\n", esc(&w.reason)));
+            } else {
+                let body: Vec<String> =
+                    d.cites.iter().map(|c| format!("《{}》{}：{}", c.statute, c.article, c.text)).collect();
+                out.push_str(&format!(
+                    "      <failure type=\"{}\" message=\"{}\">{}:{}:{} {}\n{}\n{}</failure>\n",
+                    esc(&format!("{} {}", d.rule, d.name)),
+                    esc(&d.message),
+                    esc(file),
+                    d.line,
+                    d.column,
+                    esc(&d.message),
+                    esc(&d.help),
+                    esc(&body.join("\n"))
+                ));
+            }
+            out.push_str("    </testcase>\n");
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}

@@ -1,0 +1,132 @@
+//! `--format sarif`: SARIF 2.1.0, as GitHub code scanning reads it. Columns are Unicode code
+//! points (`columnKind`), the rules carry their documentation and statute texts, results carry
+//! fingerprints that survive lines moving, and waived findings are in-source suppressions.
+
+use serde_json::{Value, json};
+
+use super::{Diagnostic, Report};
+use crate::compile::CompiledRule;
+use crate::corpus::reference::References;
+use crate::eval::default_level;
+
+fn level(s: &str) -> &'static str {
+    match s {
+        "error" => "error",
+        "warning" => "warning",
+        _ => "note",
+    }
+}
+
+/// A documentation section of a rule (`## What it checks` …), in English for SARIF consumers.
+fn section(rule: &CompiledRule, heading: &str) -> String {
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in &rule.docs {
+        if let Some(h) = line.strip_prefix("## ") {
+            inside = h.trim() == heading;
+            continue;
+        }
+        if inside {
+            out.push(line.trim());
+        }
+    }
+    out.join(" ").trim().to_string()
+}
+
+fn rule_json(rule: &CompiledRule, refs: &References) -> Value {
+    let mut help = section(rule, "Remediation");
+    let mut markdown = format!("{}\n\n", section(rule, "Why"));
+    for c in &rule.cites {
+        if let Some(s) = refs.registry.get(c.statute) {
+            let text = s.quotable(&c.article).unwrap_or("");
+            help.push_str(&format!("\n《{}》{}：{}", s.title, c.article, text));
+            markdown.push_str(&format!(
+                "> **《{}》{}**（{}，{}）：{}\n\n",
+                s.title,
+                c.article,
+                s.jurisdiction,
+                s.verification,
+                text.replace('\n', " ")
+            ));
+        }
+    }
+    markdown.push_str(&format!("**Remediation.** {}", section(rule, "Remediation")));
+    json!({
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.title.get()},
+        "fullDescription": {"text": section(rule, "What it checks")},
+        "help": {"text": help, "markdown": markdown},
+        "defaultConfiguration": {"level": level(default_level(rule.severity).as_str())},
+        "properties": {"tags": ["qingdan", "compliance"], "titleZh": rule.title.zh, "titleEn": rule.title.en},
+    })
+}
+
+fn result_json(d: &Diagnostic, rule_index: usize) -> Value {
+    let mut r = json!({
+        "ruleId": d.rule,
+        "ruleIndex": rule_index,
+        "level": level(d.severity),
+        "message": {"text": d.message},
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": {"uri": d.file.replace('\\', "/")},
+                "region": {
+                    "startLine": d.line, "startColumn": d.column,
+                    "endLine": d.end_line, "endColumn": d.end_column,
+                },
+            },
+        }],
+        "partialFingerprints": {"qingdan/v1": d.fingerprint},
+    });
+    let mut props = serde_json::Map::new();
+    if let Some(item) = &d.item {
+        props.insert("item".into(), json!(item));
+    }
+    if let Some(m) = &d.material {
+        props.insert("material".into(), json!(m));
+    }
+    if let Some(f) = &d.fix {
+        props.insert("fix".into(), json!({"applicability": f.applicability, "description": f.description}));
+    }
+    let Some(obj) = r.as_object_mut() else { return r };
+    if !props.is_empty() {
+        obj.insert("properties".into(), Value::Object(props));
+    }
+    if let Some(w) = &d.waiver {
+        let just = match &w.approved_by {
+            Some(a) => format!("{}（{}）", w.reason, a),
+            None => w.reason.clone(),
+        };
+        obj.insert("suppressions".into(), json!([{"kind": "inSource", "justification": just}]));
+    }
+    r
+}
+
+/// The report as a SARIF 2.1.0 log.
+#[must_use]
+pub fn render(report: &Report<'_>, refs: &References) -> String {
+    let rules: Vec<Value> = report.program.rules.iter().map(|r| rule_json(r, refs)).collect();
+    let results: Vec<Value> = report
+        .diagnostics
+        .iter()
+        .map(|d| result_json(d, report.program.rules.iter().position(|r| r.id == d.rule).unwrap_or(0)))
+        .collect();
+    let log = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "qingdan",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/qingdan/qingdan",
+                "rules": rules,
+            }},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    });
+    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    s.push('\n');
+    s
+}
