@@ -12,6 +12,7 @@ pub mod compile;
 pub mod corpus;
 pub mod diag;
 pub mod eval;
+pub mod explain;
 pub mod i18n;
 pub mod policy;
 pub mod report;

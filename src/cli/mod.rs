@@ -45,6 +45,27 @@ pub enum Command {
     },
     /// The table of rules.
     Rules(RulesArgs),
+    /// Explain a rule (QD103), or every rule's verdict on an item (its code).
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// A rule id (QD103) or an item code (230600-XK-0001).
+    pub target: String,
+    /// Where to look for the item (default `.`).
+    pub paths: Vec<PathBuf>,
+    /// Only this material of the item (its name).
+    #[arg(long, value_name = "NAME")]
+    pub material: Option<String>,
+    /// Output format: human or json.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// The check date (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +169,9 @@ pub struct PolicyDirs {
 pub struct RulesArgs {
     #[command(flatten)]
     pub policies: PolicyOpts,
+    /// List the registry's quotable articles that no rule cites.
+    #[arg(long)]
+    pub coverage: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
@@ -182,13 +206,33 @@ fn policy_sources(config_policies: &[PolicySource], opts: &PolicyOpts) -> Vec<Po
     sources
 }
 
+/// Files from which a run shows a progress bar (when standard error is a terminal).
+const PROGRESS_FROM_FILES: usize = 20;
+
 /// Loads configuration, reference tables, policies and the corpus.
 pub fn load_session(paths: &[PathBuf], config: Option<&Path>, opts: &PolicyOpts) -> Result<Session, Problems> {
     let discovery = corpus::discover(paths, config).map_err(Problems::from)?;
     let refs = corpus::references(&discovery)?;
     let program = policy::load(&policy_sources(&discovery.config.policies, opts), &refs)?;
-    let corpus = corpus::load(&discovery, &refs)?;
-    Ok(Session { discovery, refs, corpus, program })
+    let n = discovery.file_count();
+    let bar = (n >= PROGRESS_FROM_FILES && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(u64::try_from(n).unwrap_or(u64::MAX));
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message(tr!("读取清单", "reading lists"));
+        bar
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let corpus = corpus::load_with_progress(&discovery, &refs, &tick);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    Ok(Session { discovery, refs, corpus: corpus?, program })
 }
 
 /// Per-rule levels from the configuration and the command line.
@@ -297,6 +341,34 @@ fn rules(cli: &Cli, args: &RulesArgs) -> Result<Outcome, Problems> {
     let discovery = corpus::discover(&[PathBuf::from(".")], cli.config.as_deref()).map_err(Problems::from)?;
     let refs = corpus::references(&discovery)?;
     let program = policy::load(&policy_sources(&discovery.config.policies, &args.policies), &refs)?;
+    if args.coverage {
+        let rows = crate::explain::coverage(&program, &refs);
+        let text = match args.format {
+            Format::Json => {
+                let rows: Vec<serde_json::Value> = rows
+                    .iter()
+                    .map(|(id, title, a)| serde_json::json!({"statute": id, "title": title, "article": a}))
+                    .collect();
+                let mut s = serde_json::to_string_pretty(&serde_json::json!({"version": 1, "uncited": rows}))
+                    .unwrap_or_default();
+                s.push('\n');
+                s
+            }
+            _ => {
+                let mut s = tr!(
+                    "法规库中未被任何规则引用的条文（{} 条）：\n",
+                    "registry articles no rule cites ({}):\n",
+                    rows.len()
+                );
+                for (id, title, a) in rows {
+                    s.push_str(&format!("  {id:<12} 《{title}》{a}\n"));
+                }
+                s
+            }
+        };
+        write_output(None, &text)?;
+        return Ok(Outcome::Clean);
+    }
     let text = match args.format {
         Format::Json => {
             let rows: Vec<serde_json::Value> = program
@@ -380,6 +452,109 @@ fn policy_cmd(cli: &Cli, action: &PolicyAction) -> Result<Outcome, Problems> {
     Ok(if failed == 0 { Outcome::Clean } else { Outcome::Findings })
 }
 
+fn explain(cli: &Cli, args: &ExplainArgs) -> Result<Outcome, Problems> {
+    let is_rule_id = |t: &str| {
+        let letters = t.chars().take_while(char::is_ascii_uppercase).count();
+        letters > 0 && t.len() > letters && t.chars().skip(letters).all(|c| c.is_ascii_digit())
+    };
+    if is_rule_id(&args.target) {
+        let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+        let discovery = corpus::discover(&paths, cli.config.as_deref()).map_err(Problems::from)?;
+        let refs = corpus::references(&discovery)?;
+        let program = policy::load(&policy_sources(&discovery.config.policies, &args.policies), &refs)?;
+        let Some(rule) = program.rule(&args.target) else {
+            let ids: Vec<&str> = program.rules.iter().map(|r| r.id.as_str()).collect();
+            let hint = crate::diag::did_you_mean(&args.target, ids.iter().copied())
+                .map(|g| tr!("是不是 {}？", "did you mean {}?", g))
+                .unwrap_or_default();
+            return Err(Problems::from(
+                SourceError::new("qingdan::explain::unknown_rule", tr!("没有规则 {}", "no rule {}", args.target))
+                    .help(format!("{hint}{}", tr!("qingdan rules 列出全部规则", "`qingdan rules` lists them all"))),
+            ));
+        };
+        let text = match args.format {
+            Format::Json => {
+                let cites: Vec<serde_json::Value> = rule
+                    .cites
+                    .iter()
+                    .filter_map(|c| {
+                        let s = refs.registry.get(c.statute)?;
+                        Some(serde_json::json!({
+                            "statute": s.title, "number": s.number, "article": c.article,
+                            "text": s.quotable(&c.article), "verification": s.verification, "jurisdiction": s.jurisdiction,
+                        }))
+                    })
+                    .collect();
+                let sections: Vec<serde_json::Value> = crate::explain::sections(rule)
+                    .into_iter()
+                    .map(|(h, b)| serde_json::json!({"heading": h, "text": b.trim()}))
+                    .collect();
+                let mut s = serde_json::to_string_pretty(&serde_json::json!({
+                    "version": 1, "id": rule.id, "name": rule.name, "title": rule.title.get(),
+                    "severity": eval::default_level(rule.severity).as_str(), "sections": sections, "cites": cites,
+                }))
+                .unwrap_or_default();
+                s.push('\n');
+                s
+            }
+            _ => crate::explain::rule_text(&program, &refs, rule),
+        };
+        write_output(None, &text)?;
+        return Ok(Outcome::Clean);
+    }
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let session = load_session(&paths, cli.config.as_deref(), &args.policies)?;
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let Some(&idx) = session.corpus.items_with_code(&args.target).first() else {
+        let near = crate::explain::nearest_codes(&session.corpus, &args.target);
+        return Err(Problems::from(
+            SourceError::new(
+                "qingdan::explain::unknown_item",
+                tr!("找不到事项编码 `{}`", "no item with code `{}`", args.target),
+            )
+            .help(tr!("最接近的编码：{}", "nearest codes: {}", near.join(", "))),
+        ));
+    };
+    let opts = RunOptions::all(&session.program, as_of);
+    let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
+    let Some(trace) = crate::explain::item_trace(
+        &session.corpus,
+        &session.refs,
+        &session.program,
+        &findings,
+        idx,
+        args.material.as_deref(),
+        as_of,
+    ) else {
+        return Ok(Outcome::Clean);
+    };
+    if args.material.is_some() && trace.materials.is_empty() {
+        let names: Vec<String> = session
+            .corpus
+            .items
+            .get(idx as usize)
+            .map(|i| i.materials.iter().map(|m| m.name.value.clone()).collect())
+            .unwrap_or_default();
+        return Err(Problems::from(
+            SourceError::new(
+                "qingdan::explain::unknown_material",
+                tr!("事项没有材料「{}」", "the item has no material `{}`", args.material.as_deref().unwrap_or("")),
+            )
+            .help(tr!("该事项的材料：{}", "its materials: {}", names.join("、"))),
+        ));
+    }
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&trace).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        _ => crate::explain::trace_text(&trace),
+    };
+    write_output(None, &text)?;
+    Ok(Outcome::Clean)
+}
+
 /// Runs the command.
 pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
     crate::i18n::set_lang(cli.lang);
@@ -387,5 +562,6 @@ pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
         Command::Check(args) => check(cli, args),
         Command::Policy { action } => policy_cmd(cli, action),
         Command::Rules(args) => rules(cli, args),
+        Command::Explain(args) => explain(cli, args),
     }
 }

@@ -139,6 +139,8 @@ pub struct CompiledRule {
     pub slots: usize,
     /// The slot of the innermost `for` variable: its value locates the finding.
     pub scope_slot: usize,
+    /// What the innermost scope ranges over (item, material, citation, waiver …).
+    pub scope_rec: Option<Rec>,
     pub at: Option<CExpr>,
     pub message: CText,
     pub help: CText,
@@ -1069,6 +1071,10 @@ impl<'a> Checker<'a> {
 
     fn rule(&mut self, r: &ast::RuleDecl) -> Option<CompiledRule> {
         let (steps, root, root_slot, scope_slot) = self.body(&r.clauses, true);
+        let scope_rec = self.scopes.iter().find(|s| s.slot == scope_slot).and_then(|s| match s.ty {
+            Ty::Rec(r) => Some(r),
+            _ => None,
+        });
         let mut title = None;
         let mut severity = None;
         let mut cites = Vec::new();
@@ -1144,6 +1150,7 @@ impl<'a> Checker<'a> {
             steps,
             slots: self.slots,
             scope_slot,
+            scope_rec,
             at,
             message: message?,
             help: help?,

@@ -340,11 +340,17 @@ fn load_text(
 
 /// Loads every discovered file. All problems of all files are reported together.
 pub fn load(d: &Discovery, refs: &References) -> Result<Corpus, Problems> {
+    load_with_progress(d, refs, &|| {})
+}
+
+/// [`load`], calling `tick` once per file loaded (for a progress bar).
+pub fn load_with_progress(d: &Discovery, refs: &References, tick: &(dyn Fn() + Sync)) -> Result<Corpus, Problems> {
     let results: Vec<_> = d
         .files
         .par_iter()
         .enumerate()
         .map(|(i, (path, settings))| {
+            tick();
             let (src, note) = read_text(path).map_err(|e| vec![e])?;
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
             let list = u32::try_from(i).unwrap_or(u32::MAX);
