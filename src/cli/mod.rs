@@ -47,6 +47,61 @@ pub enum Command {
     Rules(RulesArgs),
     /// Explain a rule (QD103), or every rule's verdict on an item (its code).
     Explain(ExplainArgs),
+    /// The nine lists and the 四办 lists.
+    Lists(ListsArgs),
+    /// The reduction report between an old and a new version of a list.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListsFormat {
+    Human,
+    Yaml,
+    Csv,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListsArgs {
+    /// List files or directories.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: ListsFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// The check date (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Human,
+    Markdown,
+    Json,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The list before the reform (file or directory).
+    pub old: PathBuf,
+    /// The list after it.
+    pub new: PathBuf,
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: DiffFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// The check date for the findings on OLD (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -555,6 +610,50 @@ fn explain(cli: &Cli, args: &ExplainArgs) -> Result<Outcome, Problems> {
     Ok(Outcome::Clean)
 }
 
+fn lists(cli: &Cli, args: &ListsArgs) -> Result<Outcome, Problems> {
+    let session = load_session(&args.paths, cli.config.as_deref(), &args.policies)?;
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let findings = eval::run(&session.program, &session.corpus, &session.refs, &RunOptions::all(&session.program, as_of));
+    let l = crate::lists::build(&session.program, &session.corpus, &session.refs, &findings, as_of);
+    let text = match args.format {
+        ListsFormat::Json => crate::lists::json(&l),
+        ListsFormat::Yaml => crate::lists::yaml(&l),
+        ListsFormat::Csv => crate::lists::csv(&l),
+        ListsFormat::Markdown => crate::lists::markdown(&l),
+        ListsFormat::Human => crate::lists::human(&l),
+    };
+    write_output(args.output.as_deref(), &text)?;
+    Ok(Outcome::Clean)
+}
+
+fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
+    let old = load_session(std::slice::from_ref(&args.old), cli.config.as_deref(), &args.policies)?;
+    let new = load_session(std::slice::from_ref(&args.new), cli.config.as_deref(), &args.policies)?;
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let findings = eval::run(&old.program, &old.corpus, &old.refs, &RunOptions::all(&old.program, as_of));
+    let flagged = |code: &str, material: &str| -> Vec<String> {
+        let mut rules: Vec<String> = findings
+            .iter()
+            .filter(|f| f.waived_by.is_none())
+            .filter_map(|f| {
+                let item = old.corpus.items.get(f.item? as usize)?;
+                let m = item.materials.get(f.material? as usize)?;
+                (item.code.value == code && m.name.value == material).then(|| old.program.rules.get(f.rule).map(|r| r.id.clone()))?
+            })
+            .collect();
+        rules.sort();
+        rules.dedup();
+        rules
+    };
+    let d = crate::diff::diff(&old.corpus, &new.corpus, &flagged);
+    let text = match args.format {
+        DiffFormat::Json => crate::diff::json(&d),
+        DiffFormat::Markdown | DiffFormat::Human => crate::diff::markdown(&d),
+    };
+    write_output(args.output.as_deref(), &text)?;
+    Ok(Outcome::Clean)
+}
+
 /// Runs the command.
 pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
     crate::i18n::set_lang(cli.lang);
@@ -563,5 +662,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
         Command::Policy { action } => policy_cmd(cli, action),
         Command::Rules(args) => rules(cli, args),
         Command::Explain(args) => explain(cli, args),
+        Command::Lists(args) => lists(cli, args),
+        Command::Diff(args) => diff(cli, args),
     }
 }
