@@ -161,7 +161,12 @@ pub fn diff(old: &Corpus, new: &Corpus, flagged: &dyn Fn(&str, &str) -> Vec<Stri
                 compare(&mut totals, o, n);
                 for m in removed {
                     let rules = flagged(code, &m);
-                    removed_materials.push(RemovedMaterial { code: (*code).to_string(), item: n.name.value.clone(), material: m, rules });
+                    removed_materials.push(RemovedMaterial {
+                        code: (*code).to_string(),
+                        item: n.name.value.clone(),
+                        material: m,
+                        rules,
+                    });
                 }
             }
             None => {

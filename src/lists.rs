@@ -66,7 +66,9 @@ pub fn build(program: &Program, corpus: &Corpus, refs: &References, findings: &[
         if PROMISE.find(&list.name).is_some() {
             let mismatched = members
                 .iter()
-                .filter(|&&i| findings.iter().any(|f| Some(f.rule) == qd202 && f.item == Some(i) && f.waived_by.is_none()))
+                .filter(|&&i| {
+                    findings.iter().any(|f| Some(f.rule) == qd202 && f.item == Some(i) && f.waived_by.is_none())
+                })
                 .filter_map(|&i| listed(corpus, i))
                 .collect();
             out.sibian.push(Sibian { category: list.name.clone(), count: items.len(), items, mismatched });
@@ -134,7 +136,10 @@ pub fn csv(l: &Lists) -> String {
 }
 
 fn md_items(out: &mut String, items: &[ListedItem]) {
-    out.push_str(&tr!("| 事项编码 | 事项名称 | 实施主体 |\n|---|---|---|\n", "| code | name | department |\n|---|---|---|\n"));
+    out.push_str(&tr!(
+        "| 事项编码 | 事项名称 | 实施主体 |\n|---|---|---|\n",
+        "| code | name | department |\n|---|---|---|\n"
+    ));
     for it in items {
         out.push_str(&format!(
             "| {} | {} | {} |\n",
@@ -164,7 +169,10 @@ pub fn markdown(l: &Lists) -> String {
         out.push_str(&format!("\n## {}（{}）\n\n", s.category, s.count));
         md_items(&mut out, &s.items);
         if !s.mismatched.is_empty() {
-            out.push_str(&format!("\n{}\n\n", tr!("时限与类别不符的事项：", "items whose figures contradict the category:")));
+            out.push_str(&format!(
+                "\n{}\n\n",
+                tr!("时限与类别不符的事项：", "items whose figures contradict the category:")
+            ));
             md_items(&mut out, &s.mismatched);
         }
     }

@@ -183,3 +183,22 @@ fn glob_yaml(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn extending_a_builtin_statute_keeps_its_other_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("qingdan.yaml"), "extend: {statutes: local.yaml}\n").unwrap();
+    // Same title as a built-in entry, giving only a note: verification and articles must survive.
+    std::fs::write(
+        dir.path().join("local.yaml"),
+        "statutes:\n  - {id: yhyshj, title: 优化营商环境条例, level: 行政法规, note: 本地备注}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("list.yaml"),
+        "items:\n  - {code: \"230600-XK-0001\", name: 甲, basis: [优化营商环境条例 第三十五条]}\n",
+    )
+    .unwrap();
+    let o = qingdan(&["check", dir.path().to_str().unwrap(), "--as-of", AS_OF, "--select", "QD401"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+}

@@ -613,7 +613,8 @@ fn explain(cli: &Cli, args: &ExplainArgs) -> Result<Outcome, Problems> {
 fn lists(cli: &Cli, args: &ListsArgs) -> Result<Outcome, Problems> {
     let session = load_session(&args.paths, cli.config.as_deref(), &args.policies)?;
     let as_of = args.as_of.unwrap_or_else(Date::today);
-    let findings = eval::run(&session.program, &session.corpus, &session.refs, &RunOptions::all(&session.program, as_of));
+    let findings =
+        eval::run(&session.program, &session.corpus, &session.refs, &RunOptions::all(&session.program, as_of));
     let l = crate::lists::build(&session.program, &session.corpus, &session.refs, &findings, as_of);
     let text = match args.format {
         ListsFormat::Json => crate::lists::json(&l),
@@ -638,7 +639,8 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
             .filter_map(|f| {
                 let item = old.corpus.items.get(f.item? as usize)?;
                 let m = item.materials.get(f.material? as usize)?;
-                (item.code.value == code && m.name.value == material).then(|| old.program.rules.get(f.rule).map(|r| r.id.clone()))?
+                (item.code.value == code && m.name.value == material)
+                    .then(|| old.program.rules.get(f.rule).map(|r| r.id.clone()))?
             })
             .collect();
         rules.sort();

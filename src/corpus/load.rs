@@ -134,7 +134,8 @@ impl<'a> Loader<'a> {
     /// Loads a whole file.
     pub fn load(mut self, root: &Node) -> Result<Loaded, Vec<SourceError>> {
         let mut out = Loaded { header: ListHeader::default(), items: Vec::new(), chains: Vec::new() };
-        let Some(entries) = self.entries(root, &FILE_KEYS, &tr!("清单文件顶层", "the top level of a list file")) else {
+        let Some(entries) = self.entries(root, &FILE_KEYS, &tr!("清单文件顶层", "the top level of a list file"))
+        else {
             return Err(self.errors);
         };
         let mut saw_items = false;

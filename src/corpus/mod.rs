@@ -331,8 +331,14 @@ fn load_text(
         ]);
     };
     let loaded = Loader::new(src, &refs.registry, list, opts).load(&root)?;
-    let region =
-        loaded.header.region.as_ref().map(|r| r.value.clone()).or_else(|| settings.jurisdiction.clone()).map(Arc::from);
+    // Regions are matched against the region table, which is Simplified.
+    let region = loaded
+        .header
+        .region
+        .as_ref()
+        .map(|r| r.value.clone())
+        .or_else(|| settings.jurisdiction.clone())
+        .map(|r| Arc::from(normalize::token(&r)));
     let header: Arc<ListHeader> = Arc::new(loaded.header);
     let lf = ListFile { file: id, header, region, code_pattern: settings.code_pattern.clone() };
     Ok((lf, loaded.items, loaded.chains))

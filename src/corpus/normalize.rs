@@ -36,6 +36,46 @@ const NAME_SUFFIXES: &[&str] = &[
     "电子件",
 ];
 
+/// Words a trailing parenthesis may hold and still only say which form to bring:
+/// （原件）（复印件）（原件及复印件）（加盖公章）（复印件一份）…
+const FORM_WORDS: &[&str] = &[
+    "原件",
+    "复印件",
+    "扫描件",
+    "电子件",
+    "影印件",
+    "加盖单位公章",
+    "加盖公章",
+    "盖章",
+    "及",
+    "和",
+    "或",
+    "、",
+    ",",
+    "一份",
+    "两份",
+    "二份",
+    "三份",
+    "1份",
+    "2份",
+    "3份",
+    "各",
+];
+
+/// True when `inner` is made only of [`FORM_WORDS`].
+fn only_form_words(mut inner: &str) -> bool {
+    if inner.is_empty() {
+        return false;
+    }
+    while !inner.is_empty() {
+        match FORM_WORDS.iter().find(|w| inner.starts_with(**w)) {
+            Some(w) => inner = inner.get(w.len()..).unwrap_or(""),
+            None => return false,
+        }
+    }
+    true
+}
+
 /// The comparison form of a material or certificate name.
 #[must_use]
 pub fn name(s: &str) -> String {
@@ -48,6 +88,14 @@ pub fn name(s: &str) -> String {
             {
                 out.truncate(stripped.len());
             }
+        }
+        // A trailing parenthesis that only names the form: （原件及复印件）, （复印件一份）.
+        if out.ends_with(')')
+            && let Some(open) = out.rfind('(')
+            && open > 0
+            && only_form_words(out.get(open + 1..out.len() - 1).unwrap_or(""))
+        {
+            out.truncate(open);
         }
         if out.len() == before {
             break;
@@ -145,6 +193,18 @@ mod tests {
         assert_eq!(name(" 营业执照复印件（加盖公章）"), "营业执照");
         assert_eq!(name("《道路运输证》原件及复印件"), "道路运输证");
         assert_eq!(name("ＡＢＣ证明"), "ABC证明");
+        assert_eq!(name("无犯罪记录证明（原件）"), "无犯罪记录证明");
+        assert_eq!(name("营业执照（原件及复印件）"), "营业执照");
+        assert_eq!(name("股东会决议(复印件一份)"), "股东会决议");
+        assert_eq!(name("房屋租赁合同（原件）复印件"), "房屋租赁合同");
+        // A parenthesis that says something else stays.
+        assert_eq!(name("身份证明（外籍人员）"), "身份证明(外籍人员)");
+        assert_eq!(name("无犯罪记录证明（原件）"), "无犯罪记录证明");
+        assert_eq!(name("营业执照（原件及复印件）"), "营业执照");
+        assert_eq!(name("股东会决议(复印件一份)"), "股东会决议");
+        assert_eq!(name("房屋租赁合同（原件）复印件"), "房屋租赁合同");
+        // A parenthesis that says something else stays.
+        assert_eq!(name("身份证明（外籍人员）"), "身份证明(外籍人员)");
         for s in ["其他相關材料", "营业执照复印件（加盖公章）", "复印件"] {
             assert_eq!(name(&name(s)), name(s));
         }

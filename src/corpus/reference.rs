@@ -72,6 +72,8 @@ impl Table {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StatutesFile {
+    /// Read only to validate the file with located errors; entries are kept as mappings.
+    #[expect(dead_code, reason = "parsed for validation; the mappings are used")]
     statutes: Vec<StatuteEntry>,
 }
 
@@ -101,6 +103,11 @@ struct StatuteEntry {
     note: Option<String>,
     #[serde(default)]
     articles: IndexMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawStatutes {
+    statutes: Vec<serde_yaml::Mapping>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -289,11 +296,21 @@ impl Registry {
         self.statutes.iter().map(|s| s.id.as_str())
     }
 
-    /// Finds a statute by (normalised) title, short name or document number.
+    /// Finds a statute by (normalised) title, short name or document number; a title followed
+    /// by its document number (《优化营商环境条例》（国务院令第722号）) is found too.
     #[must_use]
     pub fn lookup(&self, name: &str) -> Option<u32> {
         let key = normalize::citation(name);
-        self.by_name.get(&key).or_else(|| self.by_name.get(key.strip_prefix("中华人民共和国").unwrap_or(&key))).copied()
+        let exact = |k: &str| {
+            self.by_name.get(k).or_else(|| self.by_name.get(k.strip_prefix("中华人民共和国").unwrap_or(k))).copied()
+        };
+        if let Some(i) = exact(&key) {
+            return Some(i);
+        }
+        // Title + 文号: a known title followed by something that reads as a document number.
+        key.char_indices().rev().find_map(|(at, _)| {
+            (at > 0 && looks_like_document_number(key.get(at..)?)).then(|| exact(key.get(..at)?)).flatten()
+        })
     }
 
     fn rebuild(&mut self) {
@@ -329,6 +346,12 @@ impl Registry {
     }
 }
 
+/// 国务院令第722号, 中华人民共和国主席令第七号, 国办发201586号 (brackets already dropped).
+fn looks_like_document_number(s: &str) -> bool {
+    let s = s.strip_prefix("中华人民共和国").unwrap_or(s);
+    s.ends_with('号') && s.chars().count() <= 16 && ['令', '发', '函', '字'].iter().any(|c| s.contains(*c))
+}
+
 /// `行政许可法第三十一条第一款` → (`行政许可法`, `第三十一条`).
 fn split_article(norm: &str) -> (&str, Option<String>) {
     // The article reference is the last `第…条` in the text.
@@ -351,6 +374,55 @@ fn split_article(norm: &str) -> (&str, Option<String>) {
     }
 }
 
+/// Holders whose documents a material may name: 申请人营业执照 is still a 营业执照.
+const OWNERS: &[&str] = &[
+    "申请人",
+    "申请单位",
+    "本人",
+    "法定代表人",
+    "负责人",
+    "主要负责人",
+    "企业",
+    "单位",
+    "股东",
+    "出资人",
+    "投资人",
+    "经营者",
+    "举办者",
+    "户主",
+    "父母",
+    "配偶",
+    "子女",
+    "监护人",
+    "被监护人",
+    "委托人",
+    "受托人",
+    "代理人",
+    "驾驶人",
+    "车主",
+    "权利人",
+    "产权人",
+    "所有权人",
+    "房屋所有权人",
+    "被继承人",
+    "继承人",
+    "当事人",
+    "双方",
+    "夫妻双方",
+];
+
+/// Issuers: a document that another body issues under the same name is a different one.
+const ISSUED: &[&str] = &["出具的", "开具的", "签发的", "核发的", "提供的", "制作的", "盖章的"];
+
+fn owner_prefix(prefix: &str) -> bool {
+    let bare = prefix.strip_suffix('的').unwrap_or(prefix);
+    if OWNERS.iter().any(|o| bare == *o || bare.ends_with(o) && bare.chars().count() <= o.chars().count() + 4) {
+        return !ISSUED.iter().any(|i| prefix.ends_with(i));
+    }
+    // Any "X的" that is not an issuing clause: 父母的结婚证, 拟任人员的居民户口簿.
+    prefix.ends_with('的') && !ISSUED.iter().any(|i| prefix.ends_with(i))
+}
+
 /// A name table with exact-or-suffix look-up: `申请人居民户口簿` finds `居民户口簿`.
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
@@ -365,9 +437,20 @@ impl NameIndex {
         }
     }
 
-    /// `norm` must already be normalised. The longest matching suffix wins.
+    /// `norm` must already be normalised. An exact match, or the longest listed name that ends
+    /// the name after an owner (申请人居民户口簿, 法定代表人的营业执照, 父母的结婚证) — but not after
+    /// an issuer (社区出具的无犯罪记录证明) or a qualifier (境外投资者营业执照, 游艇驾驶证), which
+    /// name another document.
     fn find(&self, norm: &str) -> Option<u32> {
-        norm.char_indices().find_map(|(i, _)| norm.get(i..).and_then(|s| self.map.get(s)).copied())
+        if let Some(&i) = self.map.get(norm) {
+            return Some(i);
+        }
+        norm.char_indices().skip(1).find_map(|(at, _)| {
+            let prefix = norm.get(..at)?;
+            let rest = norm.get(at..)?;
+            let i = *self.map.get(rest)?;
+            owner_prefix(prefix).then_some(i)
+        })
     }
 }
 
@@ -453,7 +536,8 @@ pub struct References {
 /// The raw tables before indexing, so `qingdan.yaml` can replace or extend each.
 #[derive(Debug, Default)]
 pub struct RawTables {
-    statutes: Vec<(StatuteEntry, SourceFile)>,
+    /// Entries as written (mappings), so that `extend` can merge only the fields a corpus gives.
+    statutes: Vec<(serde_yaml::Mapping, SourceFile)>,
     regions: Vec<RegionEntry>,
     certificates: Vec<Certificate>,
     shared: Vec<SharedEntry>,
@@ -518,16 +602,34 @@ impl RawTables {
         let err = |e: serde_yaml::Error| yaml_error(src, file, &e, table.key());
         match table {
             Table::Statutes => {
-                let f: StatutesFile = serde_yaml::from_str(text).map_err(err)?;
-                let new: Vec<_> = f.statutes.into_iter().map(|s| (s, src.clone())).collect();
+                // Typed first, for errors with a location; then as mappings, for merging.
+                let _: StatutesFile = serde_yaml::from_str(text).map_err(err)?;
+                let raw: RawStatutes = serde_yaml::from_str(text).map_err(err)?;
+                let new: Vec<_> = raw.statutes.into_iter().map(|s| (s, src.clone())).collect();
                 if extend {
                     for (entry, s) in new {
-                        // An entry with the title of an existing one is merged into it:
-                        // articles are united and the new entry's fields win.
-                        if let Some((old, _)) = self.statutes.iter_mut().find(|(o, _)| o.title == entry.title) {
-                            let mut articles = std::mem::take(&mut old.articles);
-                            articles.extend(entry.articles.clone());
-                            *old = StatuteEntry { articles, ..entry };
+                        // An entry with the title of an existing one is merged into it: articles
+                        // are united, and the fields the new entry gives win; the others stay.
+                        let title = entry.get("title").cloned();
+                        if let Some((old, _)) = self.statutes.iter_mut().find(|(o, _)| o.get("title") == title.as_ref())
+                        {
+                            for (k, v) in entry {
+                                let merged = match (k.as_str(), old.get(&k), &v) {
+                                    (
+                                        Some("articles"),
+                                        Some(serde_yaml::Value::Mapping(a)),
+                                        serde_yaml::Value::Mapping(b),
+                                    ) => {
+                                        let mut a = a.clone();
+                                        for (ak, av) in b {
+                                            a.insert(ak.clone(), av.clone());
+                                        }
+                                        serde_yaml::Value::Mapping(a)
+                                    }
+                                    _ => v,
+                                };
+                                old.insert(k, merged);
+                            }
                         } else {
                             self.statutes.push((entry, s));
                         }
@@ -572,7 +674,15 @@ impl RawTables {
     pub fn build(self) -> Result<References, SourceError> {
         let mut statutes = Vec::new();
         let mut seen_ids: HashMap<String, ()> = HashMap::new();
-        for (e, src) in self.statutes {
+        for (raw, src) in self.statutes {
+            let e: StatuteEntry = serde_yaml::from_value(serde_yaml::Value::Mapping(raw)).map_err(|e| {
+                SourceError::new(
+                    "qingdan::reference::invalid",
+                    tr!("法规库条目有误：{}", "invalid statute entry: {}", e),
+                )
+                .in_file(&src)
+                .help(tr!("对照 policies/statutes.yaml 的格式", "compare with the format of policies/statutes.yaml"))
+            })?;
             let what = format!("statutes: {}", e.id);
             if seen_ids.insert(e.id.clone(), ()).is_some() {
                 return Err(SourceError::new(
@@ -744,6 +854,26 @@ mod tests {
         assert_eq!(canonical_article("第31条"), "第三十一条");
         assert_eq!(canonical_article("第二十二條"), "第二十二条");
         assert_eq!(canonical_article("摘录"), "摘录");
+    }
+
+    #[test]
+    fn owner_prefixes() {
+        assert!(owner_prefix("申请人"));
+        assert!(owner_prefix("法定代表人的"));
+        assert!(owner_prefix("父母的"));
+        assert!(!owner_prefix("社区出具的"));
+        assert!(!owner_prefix("境外投资者"));
+        assert!(!owner_prefix("游艇"));
+        assert!(!owner_prefix("初中以上"));
+    }
+
+    #[test]
+    fn title_with_document_number() {
+        let refs = References::builtin().unwrap_or_default();
+        let (statute, article, _) = refs.registry.resolve("《优化营商环境条例》（国务院令第722号）第三十五条");
+        assert_eq!(statute.and_then(|i| refs.registry.get(i)).map(|s| s.id.as_str()), Some("yhyshj"));
+        assert_eq!(article.as_deref(), Some("第三十五条"));
+        assert_eq!(refs.registry.resolve("道路运输条例实施细则 第三条").0, None);
     }
 
     #[test]
