@@ -2,6 +2,7 @@
 //! to the exit code (0 clean, 1 findings at or above `--fail-on`, 2 could not run).
 
 pub mod examples;
+pub mod import;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -51,6 +52,34 @@ pub enum Command {
     Lists(ListsArgs),
     /// The reduction report between an old and a new version of a list.
     Diff(DiffArgs),
+    /// Apply safe fixes as text edits (and unsafe ones with --unsafe).
+    Fix(FixArgs),
+    /// Import a spreadsheet (事项总表, .xlsx or .csv) as a YAML list.
+    Import(import::ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct FixArgs {
+    /// List files or directories.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Print a unified diff and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also apply unsafe fixes (legal judgements: removing a catch-all or a material without basis).
+    #[arg(long = "unsafe")]
+    pub unsafe_fixes: bool,
+    /// Only fix findings of rules whose id starts with one of these.
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Do not fix findings of these rules.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// The check date (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -292,11 +321,13 @@ pub fn load_session(paths: &[PathBuf], config: Option<&Path>, opts: &PolicyOpts)
 
 /// Per-rule levels from the configuration and the command line.
 fn levels(session: &Session, args: &CheckArgs) -> Vec<Option<Level>> {
-    let cfg = &session.discovery.config;
+    levels_for(&session.program, &session.discovery.config, args)
+}
+
+fn levels_for(program: &Program, cfg: &crate::corpus::config::Config, args: &CheckArgs) -> Vec<Option<Level>> {
     let select: &[String] = if args.select.is_empty() { &cfg.select } else { &args.select };
     let ignore: Vec<&String> = cfg.ignore.iter().chain(&args.ignore).collect();
-    session
-        .program
+    program
         .rules
         .iter()
         .map(|r| {
@@ -656,6 +687,129 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
     Ok(Outcome::Clean)
 }
 
+/// Passes of `fix` at most: each applies the edits that do not overlap and checks again.
+const FIX_PASSES: usize = 8;
+
+fn fix(cli: &Cli, args: &FixArgs) -> Result<Outcome, Problems> {
+    use std::collections::{BTreeMap, HashMap};
+
+    use crate::syntax::ast::Applicability;
+
+    let discovery = corpus::discover(&args.paths, cli.config.as_deref()).map_err(Problems::from)?;
+    let refs = corpus::references(&discovery)?;
+    let program = policy::load(&policy_sources(&discovery.config.policies, &args.policies), &refs)?;
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let paths: Vec<PathBuf> = discovery.paths().map(Path::to_path_buf).collect();
+    let check_args = CheckArgs {
+        paths: args.paths.clone(),
+        format: Format::Human,
+        output: None,
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+        fail_on: FailOn::Error,
+        policies: args.policies.clone(),
+        quiet: true,
+        statistics: false,
+        jobs: None,
+        as_of: Some(as_of),
+        baseline: None,
+        write_baseline: None,
+    };
+    let mut overrides: HashMap<PathBuf, String> = HashMap::new();
+    let mut originals: HashMap<PathBuf, crate::source::SourceFile> = HashMap::new();
+    let mut fixed: BTreeMap<String, usize> = BTreeMap::new();
+    for _ in 0..FIX_PASSES {
+        let corpus = corpus::load_with_overrides(&discovery, &refs, &|| {}, &overrides)?;
+        if originals.is_empty() {
+            for (id, src) in corpus.sources.files() {
+                if let Some(p) = paths.get(id.0 as usize) {
+                    originals.insert(p.clone(), src.clone());
+                }
+            }
+        }
+        let levels = levels_for(&program, &discovery.config, &check_args);
+        let opts = RunOptions { as_of, levels };
+        let findings = eval::run(&program, &corpus, &refs, &opts);
+        let mut per_file: BTreeMap<usize, Vec<(crate::fix::Edit, String, usize)>> = BTreeMap::new();
+        for (k, f) in findings.iter().enumerate() {
+            let Some(fx) = &f.fix else { continue };
+            let wanted = match fx.applicability {
+                Applicability::Safe => true,
+                Applicability::Unsafe => args.unsafe_fixes,
+                Applicability::Display => false,
+            };
+            if !wanted || f.waived_by.is_some() || f.eval_error {
+                continue;
+            }
+            let rule = program.rules.get(f.rule).map(|r| r.id.clone()).unwrap_or_default();
+            for e in crate::fix::edits(&corpus, fx) {
+                per_file.entry(e.file.0 as usize).or_default().push((e, rule.clone(), k));
+            }
+        }
+        let mut applied_any = false;
+        for (file, edits) in per_file {
+            let Some(path) = paths.get(file) else { continue };
+            let Some(src) = corpus.sources.get(crate::source::FileId(u32::try_from(file).unwrap_or(u32::MAX))) else {
+                continue;
+            };
+            let plain: Vec<crate::fix::Edit> = edits.iter().map(|(e, _, _)| e.clone()).collect();
+            let (text, applied) = crate::fix::apply(src.text(), &plain);
+            if !applied.is_empty() && text != src.text() {
+                applied_any = true;
+                // A finding counts once, however many edits its fix made.
+                let mut done: Vec<usize> = Vec::new();
+                for i in applied {
+                    if let Some((_, rule, k)) = edits.get(i)
+                        && !done.contains(k)
+                    {
+                        done.push(*k);
+                        *fixed.entry(rule.clone()).or_default() += 1;
+                    }
+                }
+                overrides.insert(path.clone(), text);
+            }
+        }
+        if !applied_any {
+            break;
+        }
+    }
+    let mut out = String::new();
+    let mut changed: Vec<&PathBuf> = overrides.keys().collect();
+    changed.sort();
+    for path in changed {
+        let (Some(after), Some(before)) = (overrides.get(path), originals.get(path)) else { continue };
+        if args.dry_run {
+            out.push_str(&crate::fix::unified_diff(&path.display().to_string(), before.text(), after));
+        } else {
+            let bytes = std::fs::read(path).unwrap_or_default();
+            if std::str::from_utf8(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).is_err() {
+                eprintln!(
+                    "{}",
+                    tr!(
+                        "跳过 `{}`：文件不是 UTF-8，fix 只写 UTF-8；请先另存为 UTF-8",
+                        "skipped `{}`: not UTF-8, and fix writes UTF-8 only; save it as UTF-8 first",
+                        path.display()
+                    )
+                );
+                continue;
+            }
+            crate::fix::write_atomically(path, before, after).map_err(Problems::from)?;
+        }
+    }
+    let total: usize = fixed.values().sum();
+    let detail: Vec<String> = fixed.iter().map(|(r, n)| format!("{r} ×{n}")).collect();
+    let verb = if args.dry_run { tr!("可修复", "would fix") } else { tr!("已修复", "fixed") };
+    out.push_str(&tr!(
+        "{} {} 处：{}\n",
+        "{} {} finding(s): {}\n",
+        verb,
+        total,
+        if detail.is_empty() { "—".to_string() } else { detail.join("、") }
+    ));
+    write_output(None, &out)?;
+    Ok(Outcome::Clean)
+}
+
 /// Runs the command.
 pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
     crate::i18n::set_lang(cli.lang);
@@ -666,5 +820,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
         Command::Explain(args) => explain(cli, args),
         Command::Lists(args) => lists(cli, args),
         Command::Diff(args) => diff(cli, args),
+        Command::Fix(args) => fix(cli, args),
+        Command::Import(args) => import::run(cli, args),
     }
 }

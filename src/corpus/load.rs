@@ -69,6 +69,27 @@ const WAIVER_KEYS: Keys =
 const CHAIN_KEYS: Keys = Keys(&[("name", &["名称", "一件事名称", "事项名称"]), ("steps", &["环节"])]);
 const CITATION_KEYS: Keys = Keys(&[("statute", &["法规"]), ("article", &["条款", "条"])]);
 
+/// The key a file would use for a canonical field: the English key, or its first Chinese alias
+/// when the file writes Chinese keys. `material` selects the material table, else the item table.
+#[must_use]
+pub fn key_for(material: bool, canonical: &str, chinese: bool) -> Option<&'static str> {
+    let table = if material { &MATERIAL_KEYS } else { &ITEM_KEYS };
+    let (en, zh) = table.0.iter().find(|(en, _)| *en == canonical)?;
+    Some(if chinese { zh.first().copied().unwrap_or(en) } else { en })
+}
+
+/// Every spelling of a canonical field's key (normalised), for finding it in a mapping.
+#[must_use]
+pub fn aliases(material: bool, canonical: &str) -> Vec<&'static str> {
+    let table = if material { &MATERIAL_KEYS } else { &ITEM_KEYS };
+    table
+        .0
+        .iter()
+        .filter(|(en, _)| *en == canonical)
+        .flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
+        .collect()
+}
+
 impl Keys {
     fn canonical(&self, key: &str) -> Option<&'static str> {
         let k = normalize::token(key);

@@ -116,6 +116,11 @@ impl Discovery {
     pub fn file_count(&self) -> usize {
         self.files.len()
     }
+
+    /// The list files, in load order (their index is their [`FileId`]).
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|(p, _)| p.as_path())
+    }
 }
 
 fn io_error(path: &Path, e: &std::io::Error) -> SourceError {
@@ -351,13 +356,27 @@ pub fn load(d: &Discovery, refs: &References) -> Result<Corpus, Problems> {
 
 /// [`load`], calling `tick` once per file loaded (for a progress bar).
 pub fn load_with_progress(d: &Discovery, refs: &References, tick: &(dyn Fn() + Sync)) -> Result<Corpus, Problems> {
+    load_with_overrides(d, refs, tick, &HashMap::new())
+}
+
+/// [`load`], reading the texts in `overrides` instead of the files of those paths (`fix` checks
+/// its edits in memory before it writes anything).
+pub fn load_with_overrides(
+    d: &Discovery,
+    refs: &References,
+    tick: &(dyn Fn() + Sync),
+    overrides: &HashMap<PathBuf, String>,
+) -> Result<Corpus, Problems> {
     let results: Vec<_> = d
         .files
         .par_iter()
         .enumerate()
         .map(|(i, (path, settings))| {
             tick();
-            let (src, note) = read_text(path).map_err(|e| vec![e])?;
+            let (src, note) = match overrides.get(path) {
+                Some(text) => (SourceFile::new(path.display().to_string(), text.as_str()), None),
+                None => read_text(path).map_err(|e| vec![e])?,
+            };
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
             let list = u32::try_from(i).unwrap_or(u32::MAX);
             let (lf, items, chains) = load_text(&src, id, list, refs, settings, LoadOptions::default())?;

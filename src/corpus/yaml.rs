@@ -251,8 +251,26 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                     Frame::Seq { items, start, anchor } => (NodeKind::Seq(items), start, anchor),
                     Frame::Map { entries, start, anchor, .. } => (NodeKind::Map(entries), start, anchor),
                 };
-                // Block collections end where the next token starts; trim trailing blanks.
-                let mut fend = end.max(fstart);
+                // A flow collection ends at its closing bracket. A block collection's end event
+                // comes with the next token, which may be far on: it ends with its last child.
+                let flow = matches!(text.as_bytes().get(fstart), Some(b'{' | b'['));
+                let last_child = match &kind {
+                    NodeKind::Seq(items) => items.last().map(|n| n.span.end as usize),
+                    NodeKind::Map(entries) => {
+                        entries.last().map(|(k, v)| (v.span.end as usize).max(k.span.end as usize))
+                    }
+                    NodeKind::Scalar { .. } => None,
+                };
+                // The end event of a flow collection starts at its closing bracket (its own end
+                // may run on over a trailing comment).
+                let fend = if flow && matches!(text.as_bytes().get(start), Some(b'}' | b']')) {
+                    start + 1
+                } else if flow {
+                    end.max(fstart)
+                } else {
+                    last_child.unwrap_or(fstart).max(fstart)
+                };
+                let mut fend = fend;
                 while fend > fstart && text.as_bytes().get(fend - 1).is_some_and(u8::is_ascii_whitespace) {
                     fend -= 1;
                 }

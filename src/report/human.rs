@@ -91,6 +91,18 @@ pub fn render(report: &Report<'_>, color: bool, width: usize, quiet: bool) -> St
                     ));
                 }
             }
+            if let Some(f) = &d.fix {
+                help.push('\n');
+                let how = match f.applicability {
+                    "safe" => tr!("可用 qingdan fix 自动修复", "qingdan fix applies it"),
+                    "unsafe" => tr!(
+                        "需人工判断，qingdan fix --unsafe 才会应用",
+                        "a legal judgement: applied only by qingdan fix --unsafe"
+                    ),
+                    _ => tr!("仅供参考", "shown only"),
+                };
+                help.push_str(&tr!("修复建议：{}（{}）", "suggested fix: {} ({})", f.description, how));
+            }
             if let Some(w) = &d.waiver {
                 help.push('\n');
                 let by = w.approved_by.as_deref().unwrap_or("—");

@@ -41,6 +41,17 @@ pub struct CiteOut {
 pub struct FixOut {
     pub applicability: &'static str,
     pub description: String,
+    /// The text edits, 1-based lines and columns in Unicode scalar values; `text` replaces the range.
+    pub edits: Vec<EditOut>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct EditOut {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -83,11 +94,18 @@ pub struct Diagnostic {
 }
 
 /// A fingerprint that survives lines moving: FNV-1a over rule, item code, normalised material
-/// name and message (the message names the offending value), as 16 hex digits.
+/// name and message (the message names the offending value), as 16 hex digits. Locations a
+/// message quotes (`file.yaml:151`) are left out, since they move with every edit.
 #[must_use]
 pub fn fingerprint(rule: &str, item: Option<&str>, material: Option<&str>, message: &str) -> String {
+    static LOCATION: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\.(ya?ml):\d+").ok());
+    let message = match LOCATION.as_ref() {
+        Some(re) => re.replace_all(message, ".$1"),
+        None => std::borrow::Cow::Borrowed(message),
+    };
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in [rule, item.unwrap_or(""), material.unwrap_or(""), message] {
+    for part in [rule, item.unwrap_or(""), material.unwrap_or(""), message.as_ref()] {
         for b in part.bytes().chain(std::iter::once(0xff)) {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
@@ -167,6 +185,7 @@ impl<'a> Report<'a> {
             ..Summary::default()
         };
         let mut diagnostics = Vec::with_capacity(findings.len());
+        let mut trees = crate::fix::Trees::default();
         for f in findings {
             let Some(rule) = program.rules.get(f.rule) else { continue };
             let item = f.item.and_then(|i| corpus.items.get(i as usize));
@@ -217,6 +236,19 @@ impl<'a> Report<'a> {
                 fix: f.fix.as_ref().map(|x| FixOut {
                     applicability: applicability(x.applicability),
                     description: x.description.clone(),
+                    edits: crate::fix::edits_with(corpus, x, &mut trees)
+                        .into_iter()
+                        .map(|e| {
+                            let (s, t) = corpus.sources.line_col(crate::source::Span::new(e.file, e.start, e.end));
+                            EditOut {
+                                line: s.line,
+                                column: s.column,
+                                end_line: t.line,
+                                end_column: t.column,
+                                text: e.text,
+                            }
+                        })
+                        .collect(),
                 }),
                 fingerprint: fingerprint(
                     &rule.id,

@@ -86,10 +86,30 @@ fn result_json(d: &Diagnostic, rule_index: usize) -> Value {
     if let Some(m) = &d.material {
         props.insert("material".into(), json!(m));
     }
+    let mut fixes = Vec::new();
     if let Some(f) = &d.fix {
         props.insert("fix".into(), json!({"applicability": f.applicability, "description": f.description}));
+        if !f.edits.is_empty() {
+            let replacements: Vec<Value> = f
+                .edits
+                .iter()
+                .map(|e| {
+                    json!({
+                        "deletedRegion": {"startLine": e.line, "startColumn": e.column, "endLine": e.end_line, "endColumn": e.end_column},
+                        "insertedContent": {"text": e.text},
+                    })
+                })
+                .collect();
+            fixes.push(json!({
+                "description": {"text": format!("{}（{}）", f.description, f.applicability)},
+                "artifactChanges": [{"artifactLocation": {"uri": d.file.replace('\\', "/")}, "replacements": replacements}],
+            }));
+        }
     }
     let Some(obj) = r.as_object_mut() else { return r };
+    if !fixes.is_empty() {
+        obj.insert("fixes".into(), Value::Array(fixes));
+    }
     if !props.is_empty() {
         obj.insert("properties".into(), Value::Object(props));
     }
