@@ -136,7 +136,16 @@ const FIELDS: &[Field] = &[
         material: false,
         zh: "设定依据",
         kind: Kind::Citations,
-        headers: &["设定依据", "依据", "法律依据", "实施依据", "法定依据", "设定和实施依据", "设立依据", "法律法规依据"],
+        headers: &[
+            "设定依据",
+            "依据",
+            "法律依据",
+            "实施依据",
+            "法定依据",
+            "设定和实施依据",
+            "设立依据",
+            "法律法规依据",
+        ],
     },
     Field {
         key: "handling",
@@ -231,7 +240,9 @@ const FIELDS: &[Field] = &[
         kind: Kind::Bool,
         headers: &["同城通办", "是否同城通办"],
     },
-    Field { key: "complex", material: false, zh: "复杂情形", kind: Kind::EnumList(&COMPLEX), headers: &["复杂情形"] },
+    Field {
+        key: "complex", material: false, zh: "复杂情形", kind: Kind::EnumList(&COMPLEX), headers: &["复杂情形"]
+    },
     Field {
         key: "superior",
         material: false,
@@ -308,7 +319,9 @@ const FIELDS: &[Field] = &[
         kind: Kind::Citations,
         headers: &["材料依据", "材料设定依据", "材料法律依据", "申请材料依据"],
     },
-    Field { key: "copies", material: true, zh: "份数", kind: Kind::Count, headers: &["份数", "材料份数", "数量"] },
+    Field {
+        key: "copies", material: true, zh: "份数", kind: Kind::Count, headers: &["份数", "材料份数", "数量"]
+    },
     Field {
         key: "format",
         material: true,
@@ -367,6 +380,15 @@ fn header_key(s: &str) -> String {
         }
     }
     out
+}
+
+/// Like [`header_key`] but keeping bracketed text: `办理时限(法定)` and `办理时限(承诺)` differ.
+fn header_key_full(s: &str) -> String {
+    normalize::token(s)
+        .chars()
+        .filter(|c| !matches!(c, '*' | '※' | ':' | '：' | '★'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 /// The built-in mapping of a header, or of a mapping file's target.
@@ -444,7 +466,8 @@ pub fn column_letters(mut col: u32) -> String {
 }
 
 fn sheet_ref(sheet: &str) -> String {
-    let needs_quotes = sheet.chars().any(|c| c.is_whitespace() || (c.is_ascii_punctuation() && !matches!(c, '_' | '.')));
+    let needs_quotes =
+        sheet.chars().any(|c| c.is_whitespace() || (c.is_ascii_punctuation() && !matches!(c, '_' | '.')));
     if needs_quotes { format!("'{}'", sheet.replace('\'', "''")) } else { sheet.to_string() }
 }
 
@@ -931,7 +954,7 @@ fn format_float(f: f64) -> String {
 /// ```
 #[derive(Debug, Default)]
 pub struct Mapping {
-    /// (header key or column letters, target, where the entry is written).
+    /// (header as written, target, where the entry is written).
     columns: Vec<(String, Target, String)>,
     /// Field index → (value token → replacement).
     values: HashMap<usize, HashMap<String, String>>,
@@ -1011,7 +1034,9 @@ impl Mapping {
             };
             match canonical {
                 "sheet" => match &v.kind {
-                    NodeKind::Seq(items) => m.sheets.extend(items.iter().filter_map(|n| n.as_str()).map(str::to_string)),
+                    NodeKind::Seq(items) => {
+                        m.sheets.extend(items.iter().filter_map(|n| n.as_str()).map(str::to_string))
+                    }
                     _ => m.sheets.extend(v.as_str().map(str::to_string)),
                 },
                 "header_row" => match v.as_str().and_then(|s| s.trim().parse::<u32>().ok()).filter(|n| *n > 0) {
@@ -1021,7 +1046,10 @@ impl Mapping {
                         v.span,
                         tr!("`header_row` 应是正整数", "`header_row` must be a whole number ≥ 1"),
                         tr!("这里", "here"),
-                        tr!("写表头所在的行号，如 `header_row: 2`", "give the header's row number, e.g. `header_row: 2`"),
+                        tr!(
+                            "写表头所在的行号，如 `header_row: 2`",
+                            "give the header's row number, e.g. `header_row: 2`"
+                        ),
                     )),
                 },
                 "layout" => match v.as_str().map(normalize::token).as_deref() {
@@ -1044,7 +1072,10 @@ impl Mapping {
         if errors.is_empty() {
             Ok(m)
         } else {
-            Err(Problems::new(tr!("映射文件有误：{} 处问题", "invalid mapping file: {} problems", errors.len()), errors))
+            Err(Problems::new(
+                tr!("映射文件有误：{} 处问题", "invalid mapping file: {} problems", errors.len()),
+                errors,
+            ))
         }
     }
 
@@ -1075,7 +1106,11 @@ impl Mapping {
             match lookup_target(target_text) {
                 Some(target) => {
                     let line = src.line_col(h.span.start as usize).line;
-                    self.columns.push((header_key(header), target, tr!("映射文件第 {} 行", "mapping file line {}", line)));
+                    self.columns.push((
+                        header.to_string(),
+                        target,
+                        tr!("映射文件第 {} 行", "mapping file line {}", line),
+                    ));
                 }
                 None => {
                     let names = FIELDS
@@ -1106,7 +1141,10 @@ impl Mapping {
                     v.span,
                     tr!("`values` 应是映射", "`values` must be a mapping"),
                     tr!("这里", "here"),
-                    tr!("写成 `values: {{handling: {{承诺件: 承办件}}}}`", "write `values: {{handling: {{承诺件: 承办件}}}}`"),
+                    tr!(
+                        "写成 `values: {{handling: {{承诺件: 承办件}}}}`",
+                        "write `values: {{handling: {{承诺件: 承办件}}}}`"
+                    ),
                 ));
             }
             return;
@@ -1142,14 +1180,27 @@ impl Mapping {
     }
 
     /// The mapping file's entry (its index and target) for a column, by header or by column letters.
+    ///
+    /// An entry matches a header written the same way; an entry without brackets also matches a
+    /// header whose bracketed remark differs (`承诺办结时限` matches `承诺办结时限（工作日）`); an
+    /// entry in column letters (`P`) matches that column.
     fn target(&self, header: &str, alternatives: &[String], column: u32) -> Option<(usize, Target)> {
         let letters = column_letters(column).to_ascii_lowercase();
+        let full = header_key_full(header);
         let key = header_key(header);
-        self.columns
+        let exact = |(k, _, _): &(String, Target, String)| header_key_full(k) == full;
+        let loose = |(k, _, _): &(String, Target, String)| {
+            let (kf, ks) = (header_key_full(k), header_key(k));
+            kf == ks && !ks.is_empty() && (ks == key || alternatives.contains(&ks))
+        };
+        let by_letter = |(k, _, _): &(String, Target, String)| header_key_full(k) == letters;
+        let i = self
+            .columns
             .iter()
-            .position(|(k, _, _)| *k == key || alternatives.contains(k))
-            .or_else(|| self.columns.iter().position(|(k, _, _)| *k == letters))
-            .and_then(|i| self.columns.get(i).map(|(_, t, _)| (i, *t)))
+            .position(exact)
+            .or_else(|| self.columns.iter().position(loose))
+            .or_else(|| self.columns.iter().position(by_letter))?;
+        self.columns.get(i).map(|(_, t, _)| (i, *t))
     }
 }
 
@@ -1268,7 +1319,8 @@ fn find_header(grid: &Grid, mapping: &Mapping, fixed: Option<u32>) -> Option<Hea
         } else {
             (top.to_string(), map_header(mapping, top, &[], col))
         };
-        if header.is_empty() && target.is_none() {
+        let has_data = || (row + 1..grid.cells.len()).any(|r| !grid.get(r, c).is_empty());
+        if header.is_empty() && target.is_none() && !has_data() {
             continue;
         }
         columns.push(Column { index: col, header, target, mapping_entry });
@@ -1306,7 +1358,8 @@ fn is_blank_marker(s: &str) -> bool {
 fn join_lines(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for line in s.lines().map(str::trim).filter(|l| !l.is_empty()) {
-        let cjk_join = out.chars().last().is_some_and(|c| !c.is_ascii()) || line.chars().next().is_some_and(|c| !c.is_ascii());
+        let cjk_join =
+            out.chars().last().is_some_and(|c| !c.is_ascii()) || line.chars().next().is_some_and(|c| !c.is_ascii());
         if !out.is_empty() && !cjk_join {
             out.push(' ');
         }
@@ -1330,7 +1383,17 @@ fn split_list(s: &str) -> Vec<String> {
         } else if CLOSE.contains(&c) {
             depth -= 1;
         }
-        if seps(c) && depth <= 0 {
+        // `3、申请表`: a 、 right after a number at the start of an entry is numbering.
+        let numbering = c == '、' && {
+            let t = cur.trim();
+            !t.is_empty() && t.chars().all(|d| d.is_ascii_digit() || "一二三四五六七八九十".contains(d))
+        };
+        // `①申请书②章程`: a circled number starts a new entry.
+        let circled = ('\u{2460}'..='\u{2473}').contains(&c) && !cur.trim().is_empty() && depth <= 0;
+        if circled {
+            parts.push(std::mem::take(&mut cur));
+        }
+        if seps(c) && depth <= 0 && !numbering {
             parts.push(std::mem::take(&mut cur));
         } else {
             cur.push(c);
@@ -1363,7 +1426,8 @@ fn strip_numbering(s: &str) -> &str {
         let end = rest.find([')', '）']);
         if let Some(end) = end {
             let inner = rest.get(..end).unwrap_or("");
-            if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit() || "一二三四五六七八九十".contains(c)) {
+            if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit() || "一二三四五六七八九十".contains(c))
+            {
                 let close_len = rest.get(end..).and_then(|r| r.chars().next()).map_or(1, char::len_utf8);
                 return rest.get(end + close_len..).unwrap_or("").trim_start();
             }
@@ -1430,7 +1494,8 @@ fn split_citations(s: &str) -> (Vec<String>, bool) {
 
 /// `《X》第三十条、第三十一条第一款` → [`《X》第三十条`, `《X》第三十一条第一款`].
 fn expand_articles(seg: &str) -> Vec<String> {
-    let Ok(re) = regex::Regex::new(r"第[零〇一二三四五六七八九十百千0-9]+条(?:第[零〇一二三四五六七八九十百千0-9]+[款项])*")
+    let Ok(re) =
+        regex::Regex::new(r"第[零〇一二三四五六七八九十百千0-9]+条(?:第[零〇一二三四五六七八九十百千0-9]+[款项])*")
     else {
         return vec![seg.to_string()];
     };
@@ -1725,16 +1790,21 @@ impl SheetImport<'_> {
             match col.target {
                 None => {
                     let suggestion = did_you_mean(&header_key(&col.header), all_header_names());
-                    let hint = suggestion
-                        .map(|s| tr!("是不是「{}」？", "did you mean `{}`? ", s))
-                        .unwrap_or_default();
+                    let hint = suggestion.map(|s| tr!("是不是「{}」？", "did you mean `{}`? ", s)).unwrap_or_default();
                     let filled = self.filled_below(header, col.index);
-                    let example = format!("columns: {{{}: {}}}", yaml_scalar(&col.header), suggestion.map_or("ignore", |s| {
-                        match lookup_target(s) {
-                            Some(Target::Field(i)) => field(i).map_or("ignore", |f| if f.material { f.zh } else { f.key }),
-                            _ => "ignore",
-                        }
-                    }));
+                    let key = if col.header.is_empty() { column_letters(col.index) } else { yaml_scalar(&col.header) };
+                    let example = format!(
+                        "columns: {{{}: {}}}",
+                        key,
+                        suggestion.map_or("ignore", |s| {
+                            match lookup_target(s) {
+                                Some(Target::Field(i)) => {
+                                    field(i).map_or("ignore", |f| if f.material { f.zh } else { f.key })
+                                }
+                                _ => "ignore",
+                            }
+                        })
+                    );
                     self.warn(
                         "qingdan::import::unmapped_column",
                         at,
@@ -1764,7 +1834,7 @@ impl SheetImport<'_> {
                     self.note(
                         "qingdan::import::row_numbers",
                         at,
-                        tr!("列「{}」是序号，未导入", "column `{}` holds row numbers and was not imported", col.header),
+                        tr!("列「{}」是行号，未导入", "column `{}` holds row numbers and was not imported", col.header),
                         tr!("不需要处理", "nothing to do"),
                     );
                 }
@@ -1777,7 +1847,7 @@ impl SheetImport<'_> {
                             at,
                             tr!(
                                 "列「{}」与 {} 列「{}」都对应「{}」，只导入了前者",
-                                "column `{}` and column {} (`{}`) both map to {}; only the latter was imported",
+                                "column `{}` and column {1} (`{2}`) both map to {3}; only column {1} was imported",
                                 col.header,
                                 column_letters(*first),
                                 first_header,
@@ -1797,7 +1867,9 @@ impl SheetImport<'_> {
     }
 
     fn filled_below(&self, header: &Header, col: u32) -> usize {
-        (header.row + header.height..self.grid.cells.len()).filter(|&r| !self.grid.get(r, col as usize).is_empty()).count()
+        (header.row + header.height..self.grid.cells.len())
+            .filter(|&r| !self.grid.get(r, col as usize).is_empty())
+            .count()
     }
 
     /// The data rows with their mapped cells (first column of each field only).
@@ -1822,7 +1894,12 @@ impl SheetImport<'_> {
                     self.warn(
                         "qingdan::import::cell_error",
                         at,
-                        tr!("{}单元格是 Excel 错误值 {}，未导入", "the {} cell holds the Excel error {}; not imported", fname, err),
+                        tr!(
+                            "{}单元格是 Excel 错误值 {}，未导入",
+                            "the {} cell holds the Excel error {}; not imported",
+                            fname,
+                            err
+                        ),
                         tr!("在表格中修正公式或填入数值", "fix the formula or type the value in the spreadsheet"),
                     );
                     continue;
@@ -1844,7 +1921,12 @@ impl SheetImport<'_> {
         match parse_cell(f, raw, self.mapping.values.get(&i)) {
             Ok(Some((v, note))) => {
                 if let Some(n) = note {
-                    self.note("qingdan::import::remark", at.clone(), n, tr!("需要时手工补入 YAML", "add it to the YAML by hand if needed"));
+                    self.note(
+                        "qingdan::import::remark",
+                        at.clone(),
+                        n,
+                        tr!("需要时手工补入 YAML", "add it to the YAML by hand if needed"),
+                    );
                 }
                 Ok(Some(v))
             }
@@ -1968,7 +2050,10 @@ impl SheetImport<'_> {
                         "this row has material data (`{}`) but no material name; not imported",
                         clip(&raw)
                     ),
-                    tr!("填上材料名称，或删除这行的材料信息", "fill in the material name, or clear the row's material cells"),
+                    tr!(
+                        "填上材料名称，或删除这行的材料信息",
+                        "fill in the material name, or clear the row's material cells"
+                    ),
                 );
                 continue;
             };
@@ -1986,7 +2071,10 @@ impl SheetImport<'_> {
                 .iter()
                 .map(|n| MaterialOut {
                     at: Some(if layout == Layout::Item { name_at.clone() } else { Location::row(&sheet, r.row) }),
-                    fields: vec![(mname, Cell { value: Value::Text(join_lines(n)), raw: n.clone(), at: name_at.clone() })],
+                    fields: vec![(
+                        mname,
+                        Cell { value: Value::Text(join_lines(n)), raw: n.clone(), at: name_at.clone() },
+                    )],
                     rejected: Vec::new(),
                 })
                 .collect();
@@ -1994,7 +2082,10 @@ impl SheetImport<'_> {
                 let at = Location::cell(&sheet, r.row, *c);
                 let parts: Vec<String> = if mats.len() > 1 {
                     if field(*i).is_some_and(|f| f.kind == Kind::Citations) {
-                        raw.split(['\n', '\r', '；', ';']).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+                        raw.split(['\n', '\r', '；', ';'])
+                            .map(|s| s.trim().to_string())
+                            .filter(|s| !s.is_empty())
+                            .collect()
                     } else {
                         split_list(raw)
                     }
@@ -2060,7 +2151,10 @@ impl SheetImport<'_> {
                     what,
                     it.materials.len()
                 ),
-                tr!("在表格中填上事项编码，或在映射文件中指明编码列", "fill in the item code, or name the code column in a mapping file"),
+                tr!(
+                    "在表格中填上事项编码，或在映射文件中指明编码列",
+                    "fill in the item code, or name the code column in a mapping file"
+                ),
             );
             return;
         };
@@ -2074,7 +2168,10 @@ impl SheetImport<'_> {
                     code,
                     it.materials.len()
                 ),
-                tr!("在表格中填上事项名称，或在映射文件中指明名称列", "fill in the item name, or name the name column in a mapping file"),
+                tr!(
+                    "在表格中填上事项名称，或在映射文件中指明名称列",
+                    "fill in the item name, or name the name column in a mapping file"
+                ),
             );
             return;
         }
@@ -2116,13 +2213,19 @@ fn clip(s: &str) -> String {
 /// syntax), else double-quoted with JSON escapes (a subset of YAML's).
 fn yaml_scalar(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().any(|c| !c.is_ascii())
+        && !s.is_ascii()
         && s.trim() == s
-        && !s.starts_with(['-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`'])
+        && !s.starts_with([
+            '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%', '@', '`',
+        ])
         && !s.contains([':', '#', '\n', '\r', '\t', '"', '\'', '[', ']', '{', '}', ','])
         && !s.chars().any(char::is_control)
         && !s.contains(['\u{feff}', '\u{2028}', '\u{2029}', '\u{85}']);
-    if plain { s.to_string() } else { serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default())) }
+    if plain {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_else(|_| format!("\"{}\"", s.escape_default()))
+    }
 }
 
 fn comment_text(s: &str) -> String {
@@ -2206,7 +2309,11 @@ fn write_yaml(
     every_line: bool,
 ) -> (String, Origins) {
     let mut w = Writer { out: String::new(), line: 0, origins: Origins::default(), every_line };
-    w.line(0, &tr!("# 由 qingdan import 从「{}」生成。", "# Generated by qingdan import from `{}`.", comment_text(file_name)), None);
+    w.line(
+        0,
+        &tr!("# 由 qingdan import 从「{}」生成。", "# Generated by qingdan import from `{}`.", comment_text(file_name)),
+        None,
+    );
     for s in sheets {
         w.line(0, &format!("# {}", comment_text(s)), None);
     }
@@ -2295,7 +2402,9 @@ pub fn import_file(path: &Path, opts: &Options) -> Result<Imported, Problems> {
     for w in &wanted {
         if !grids.iter().any(|g| g.name == *w) {
             let names: Vec<&str> = grids.iter().map(|g| g.name.as_str()).collect();
-            let hint = did_you_mean(w, names.iter().copied()).map(|s| tr!("是不是「{}」？", "did you mean `{}`? ", s)).unwrap_or_default();
+            let hint = did_you_mean(w, names.iter().copied())
+                .map(|s| tr!("是不是「{}」？", "did you mean `{}`? ", s))
+                .unwrap_or_default();
             return Err(Problems::from(
                 SourceError::new(
                     "qingdan::import::no_such_sheet",
@@ -2349,7 +2458,11 @@ pub fn import_file(path: &Path, opts: &Options) -> Result<Imported, Problems> {
                 problems.push(Problem::note(
                     "qingdan::import::title",
                     Location::sheet(&grid.name),
-                    tr!("标题「{}」未导入（清单只有一个标题）", "title `{}` was not imported (a list has one title)", clip(&t)),
+                    tr!(
+                        "标题「{}」未导入（清单只有一个标题）",
+                        "title `{}` was not imported (a list has one title)",
+                        clip(&t)
+                    ),
                     tr!("用 --title 指定清单标题", "give the list's title with --title"),
                 ));
             }
@@ -2375,7 +2488,7 @@ pub fn import_file(path: &Path, opts: &Options) -> Result<Imported, Problems> {
             unmapped_lines.push(tr!(
                 "未导入的列：「{}」（{}）",
                 "column not imported: `{}` ({})",
-                col.header,
+                if col.header.is_empty() { tr!("无表头", "no header") } else { col.header.clone() },
                 Location::column(&grid.name, u32::try_from(header.row + 1).unwrap_or(u32::MAX), col.index)
             ));
         }
@@ -2383,6 +2496,17 @@ pub fn import_file(path: &Path, opts: &Options) -> Result<Imported, Problems> {
     }
     if summaries.is_empty() {
         let names: Vec<&str> = grids.iter().map(|g| g.name.as_str()).collect();
+        // The first row with several cells: most likely the header that was not recognised.
+        let first_row = grids
+            .iter()
+            .filter(|g| wanted.is_empty() || wanted.contains(&g.name))
+            .flat_map(|g| g.cells.iter().take(HEADER_SEARCH_ROWS).map(move |r| (g, r)))
+            .find(|(_, r)| r.iter().filter(|c| !c.is_empty()).count() >= 3)
+            .map(|(g, r)| {
+                let cells: Vec<&str> = r.iter().map(String::as_str).filter(|c| !c.is_empty()).take(8).collect();
+                tr!("「{}」中的一行：{}…。", "a row of `{}`: {}…. ", g.name, cells.join("、"))
+            })
+            .unwrap_or_default();
         return Err(Problems::from(
             SourceError::new(
                 "qingdan::import::no_header",
@@ -2393,19 +2517,28 @@ pub fn import_file(path: &Path, opts: &Options) -> Result<Imported, Problems> {
                 ),
             )
             .help(tr!(
-                "工作表：{}。用 --header-row N 指定表头行，或用映射文件（--map）说明各列对应的字段",
-                "sheets: {}. Give the header row with --header-row N, or say which column is which in a mapping file (--map)",
+                "{}工作表：{}。用 --header-row N 指定表头行，或用映射文件（--map）说明各列对应的字段，如 columns: {{主项编码: code, 主项名称: name}}",
+                "{}sheets: {}. Give the header row with --header-row N, or say which column is which in a mapping file (--map), e.g. columns: {{主项编码: code, 主项名称: name}}",
+                first_row,
                 names.join("、")
             )),
         ));
     }
     for grid in skipped {
-        let (code, level) = if grid.hidden { ("qingdan::import::hidden_sheet", Level::Note) } else { ("qingdan::import::skipped_sheet", Level::Warning) };
+        let (code, level) = if grid.hidden {
+            ("qingdan::import::hidden_sheet", Level::Note)
+        } else {
+            ("qingdan::import::skipped_sheet", Level::Warning)
+        };
         problems.push(Problem {
             level,
             code,
             location: Location::sheet(&grid.name),
-            message: tr!("工作表「{}」找不到表头行，未导入", "sheet `{}` has no recognisable header row; not imported", grid.name),
+            message: tr!(
+                "工作表「{}」找不到表头行，未导入",
+                "sheet `{}` has no recognisable header row; not imported",
+                grid.name
+            ),
             help: tr!(
                 "若它含有事项，用 --sheet 和 --header-row 或映射文件指明表头",
                 "if it holds items, point at its header with --sheet and --header-row or a mapping file"
@@ -2424,8 +2557,14 @@ pub fn import_file(path: &Path, opts: &Options) -> Result<Imported, Problems> {
         }
     }
     let materials = items.iter().map(|i| i.materials.len()).sum();
-    let (yaml, origins) =
-        write_yaml(&file_name, &summaries, (title, opts.region.clone()), &items, &unmapped_lines, opts.annotate_every_line);
+    let (yaml, origins) = write_yaml(
+        &file_name,
+        &summaries,
+        (title, opts.region.clone()),
+        &items,
+        &unmapped_lines,
+        opts.annotate_every_line,
+    );
     Ok(Imported { file_name, yaml, problems, origins, items: items.len(), materials, sheets: summaries })
 }
 
@@ -2436,7 +2575,9 @@ mod tests {
     #[test]
     fn headers() {
         let name = |h: &str| match lookup_target(h) {
-            Some(Target::Field(i)) => field(i).map(|f| format!("{}{}", if f.material { "material." } else { "" }, f.key)),
+            Some(Target::Field(i)) => {
+                field(i).map(|f| format!("{}{}", if f.material { "material." } else { "" }, f.key))
+            }
             Some(Target::Ignore) => Some("ignore".into()),
             None => None,
         };
@@ -2459,16 +2600,29 @@ mod tests {
 
     #[test]
     fn lists_split_outside_brackets() {
-        assert_eq!(split_list("1.居民身份证；2.营业执照（副本、正本）\n3、申请表"), ["居民身份证", "营业执照（副本、正本）", "申请表"]);
+        assert_eq!(
+            split_list("1.居民身份证；2.营业执照（副本、正本）\n3、申请表"),
+            ["居民身份证", "营业执照（副本、正本）", "申请表"]
+        );
         assert_eq!(split_list("①申请书、②身份证明"), ["申请书", "身份证明"]);
+        assert_eq!(split_list("①登记申请书②章程草案"), ["登记申请书", "章程草案"]);
         assert_eq!(split_list("（一）申请书;(2)1.5米照片"), ["申请书", "1.5米照片"]);
         assert_eq!(split_list("二、申请书"), ["申请书"]);
     }
 
     #[test]
     fn citations_split_and_expand() {
-        let (c, quoted) = split_citations("1.《中华人民共和国行政许可法》第三十条、第三十一条\n2.《道路运输条例》第二十二条：从事货运经营的驾驶人员……");
-        assert_eq!(c, ["《中华人民共和国行政许可法》第三十条", "《中华人民共和国行政许可法》第三十一条", "《道路运输条例》第二十二条"]);
+        let (c, quoted) = split_citations(
+            "1.《中华人民共和国行政许可法》第三十条、第三十一条\n2.《道路运输条例》第二十二条：从事货运经营的驾驶人员……",
+        );
+        assert_eq!(
+            c,
+            [
+                "《中华人民共和国行政许可法》第三十条",
+                "《中华人民共和国行政许可法》第三十一条",
+                "《道路运输条例》第二十二条"
+            ]
+        );
         assert!(quoted);
         let (c, _) = split_citations("《城乡规划法》第四十条《行政许可法》第三十条");
         assert_eq!(c, ["《城乡规划法》第四十条", "《行政许可法》第三十条"]);

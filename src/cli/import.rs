@@ -91,7 +91,8 @@ pub fn run(_cli: &Cli, args: &ImportArgs) -> Result<Outcome, Problems> {
     write_output(args.output.as_deref(), &imported.yaml)?;
     print_problems(&imported.problems, args.quiet);
     let warnings = imported.warnings();
-    let target = args.output.as_ref().map_or_else(|| tr!("标准输出", "standard output"), |p| format!("`{}`", p.display()));
+    let target =
+        args.output.as_ref().map_or_else(|| tr!("标准输出", "standard output"), |p| format!("`{}`", p.display()));
     eprintln!(
         "{}",
         tr!(
@@ -131,7 +132,11 @@ impl SpreadsheetInputs {
     /// (`file` as the finding names it: the path as given).
     #[must_use]
     pub fn locate(&self, file: &str, line: usize) -> Option<String> {
-        self.origins.iter().find(|(p, _)| p.display().to_string() == file).and_then(|(_, o)| o.locate(line)).map(ToString::to_string)
+        self.origins
+            .iter()
+            .find(|(p, _)| p.display().to_string() == file)
+            .and_then(|(_, o)| o.locate(line))
+            .map(ToString::to_string)
     }
 
     /// Prints the import problems on standard error, one line each.

@@ -56,6 +56,26 @@ pub enum Command {
     Fix(FixArgs),
     /// Import a spreadsheet (事项总表, .xlsx or .csv) as a YAML list.
     Import(import::ImportArgs),
+    /// The public-comment report: one self-contained HTML file.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// List files or directories.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// The HTML file to write (default: standard output).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The report's title (default: the list's title, else a generic one).
+    #[arg(long)]
+    pub title: Option<String>,
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// The check date (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -687,6 +707,50 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
     Ok(Outcome::Clean)
 }
 
+fn report_cmd(cli: &Cli, args: &ReportArgs) -> Result<Outcome, Problems> {
+    let session = load_session(&args.paths, cli.config.as_deref(), &args.policies)?;
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let opts = RunOptions {
+        as_of,
+        levels: levels_for(&session.program, &session.discovery.config, &CheckArgs::defaults(as_of)),
+    };
+    let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
+    let report = Report::new(&session.corpus, &session.refs, &session.program, &findings);
+    let lists = crate::lists::build(&session.program, &session.corpus, &session.refs, &findings, as_of);
+    let title = args.title.clone().or_else(|| {
+        let titles: Vec<&str> =
+            session.corpus.lists.iter().filter_map(|l| l.header.title.as_ref()).map(|t| t.value.as_str()).collect();
+        (titles.len() == 1).then(|| titles.first().map(|t| (*t).to_string())).flatten()
+    });
+    let html = crate::report::html::render(&report, &lists, as_of, title.as_deref());
+    write_output(args.output.as_deref(), &html)?;
+    if let Some(p) = &args.output {
+        eprintln!("{}", tr!("报告已写入 `{}`", "report written to `{}`", p.display()));
+    }
+    Ok(Outcome::Clean)
+}
+
+impl CheckArgs {
+    /// The options of a plain `check` (for commands that check before they do something else).
+    fn defaults(as_of: Date) -> CheckArgs {
+        CheckArgs {
+            paths: Vec::new(),
+            format: Format::Human,
+            output: None,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            fail_on: FailOn::Error,
+            policies: PolicyOpts::default(),
+            quiet: true,
+            statistics: false,
+            jobs: None,
+            as_of: Some(as_of),
+            baseline: None,
+            write_baseline: None,
+        }
+    }
+}
+
 /// Passes of `fix` at most: each applies the edits that do not overlap and checks again.
 const FIX_PASSES: usize = 8;
 
@@ -821,6 +885,7 @@ pub fn run(cli: &Cli) -> Result<Outcome, Problems> {
         Command::Lists(args) => lists(cli, args),
         Command::Diff(args) => diff(cli, args),
         Command::Fix(args) => fix(cli, args),
+        Command::Report(args) => report_cmd(cli, args),
         Command::Import(args) => import::run(cli, args),
     }
 }
