@@ -778,8 +778,17 @@ impl<'a> Exec<'a, '_> {
                 None => Value::Absent,
             },
             Builtin::Shared | Builtin::Certificate | Builtin::Covers => {
-                let Some(s) = self.text_arg(args)? else { return Ok(Value::Absent) };
-                let norm = normalize::name(&s);
+                // A material's own name is normalised once, at load: use that.
+                let norm: Cow<'a, str> = match args.first() {
+                    Some(CExpr::Field(inner, Field::MatName)) => match self.eval(inner)? {
+                        Value::Material(i, m) => Cow::Borrowed(self.material(i, m)?.norm_name.as_str()),
+                        _ => return Ok(Value::Absent),
+                    },
+                    _ => match self.text_arg(args)? {
+                        Some(s) => Cow::Owned(normalize::name(&s)),
+                        None => return Ok(Value::Absent),
+                    },
+                };
                 match b {
                     Builtin::Shared => refs.shared(&norm).map_or(Value::Absent, Value::Shared),
                     Builtin::Certificate => refs.certificate(&norm).map_or(Value::Absent, Value::Certificate),
