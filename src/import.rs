@@ -403,6 +403,9 @@ fn lookup_target(text: &str) -> Option<Target> {
     if let Some(rest) = k.strip_prefix("material.").or_else(|| k.strip_prefix("materials.")) {
         return field_index(true, rest).map(Target::Field);
     }
+    if let Some(rest) = k.strip_prefix("item.") {
+        return field_index(false, rest).map(Target::Field);
+    }
     if k == "material" {
         return Some(Target::Field(material_name_field()));
     }
@@ -466,8 +469,8 @@ pub fn column_letters(mut col: u32) -> String {
 }
 
 fn sheet_ref(sheet: &str) -> String {
-    let needs_quotes =
-        sheet.chars().any(|c| c.is_whitespace() || (c.is_ascii_punctuation() && !matches!(c, '_' | '.')));
+    // Quoted only where the reference would be ambiguous (Excel quotes more: `per-item` too).
+    let needs_quotes = sheet.is_empty() || sheet.chars().any(|c| c.is_whitespace() || matches!(c, '!' | '\'' | ':'));
     if needs_quotes { format!("'{}'", sheet.replace('\'', "''")) } else { sheet.to_string() }
 }
 
@@ -1113,12 +1116,21 @@ impl Mapping {
                     ));
                 }
                 None => {
-                    let names = FIELDS
+                    let names: Vec<String> = FIELDS
                         .iter()
-                        .map(|f| f.key)
-                        .chain(FIELDS.iter().filter(|f| f.material).map(|f| f.zh))
-                        .chain(all_header_names());
-                    let hint = did_you_mean(&header_key(target_text), names)
+                        .map(|f| if f.material { format!("material.{}", f.key) } else { f.key.to_string() })
+                        .chain(all_header_names().map(str::to_string))
+                        .collect();
+                    let typed = header_key_full(target_text);
+                    // `item_code` → `code`: a key at the end of what was typed, else the nearest name.
+                    let material = typed.starts_with("mat");
+                    let by_suffix = FIELDS
+                        .iter()
+                        .filter(|f| f.material == material && typed.len() > f.key.len() && typed.ends_with(f.key))
+                        .map(|f| if material { format!("material.{}", f.key) } else { f.key.to_string() })
+                        .next();
+                    let hint = by_suffix
+                        .or_else(|| did_you_mean(&typed, names.iter().map(String::as_str)).map(str::to_string))
                         .map(|s| tr!("是不是 `{}`？", "did you mean `{}`? ", s))
                         .unwrap_or_default();
                     errors.push(mapping_error(
@@ -1282,6 +1294,13 @@ fn find_header(grid: &Grid, mapping: &Mapping, fixed: Option<u32>) -> Option<Hea
         }
         (0..c).rev().map(|l| grid.get(row, l)).find(|t| !t.is_empty()).unwrap_or("").to_string()
     };
+    // Under a group heading: merged across (xlsx), blank with the heading on its left (CSV), or
+    // the heading's own first column when the next one is blank above a sub-heading (CSV).
+    let grouped = |c: usize| {
+        grid.merged_across(row, c)
+            || grid.get(row, c).is_empty()
+            || (grid.get(row, c + 1).is_empty() && !grid.get(row + 1, c + 1).is_empty())
+    };
     let mut sub = 0usize;
     let mut sub_mapped = 0usize;
     let mut identity_clash = false;
@@ -1290,14 +1309,14 @@ fn find_header(grid: &Grid, mapping: &Mapping, fixed: Option<u32>) -> Option<Hea
         if child.is_empty() || child == grid.get(row, c) && !grid.merged_across(row, c) {
             continue;
         }
-        let grouped = grid.get(row, c).is_empty() || grid.merged_across(row, c);
-        if !grouped {
+        if !grouped(c) {
             identity_clash = true;
             continue;
         }
         sub += 1;
         let col = u32::try_from(c).unwrap_or(u32::MAX);
-        let (t, _) = map_header(mapping, child, &candidates(&parent_of(c), child), col);
+        let parent = parent_of(c);
+        let (t, _) = map_header(mapping, &format!("{parent}/{child}"), &candidates(&parent, child), col);
         if t.is_some() {
             sub_mapped += 1;
         }
@@ -1308,18 +1327,18 @@ fn find_header(grid: &Grid, mapping: &Mapping, fixed: Option<u32>) -> Option<Hea
         let col = u32::try_from(c).unwrap_or(u32::MAX);
         let top = grid.get(row, c);
         let child = if two_rows { grid.get(row + 1, c) } else { "" };
-        let is_sub = two_rows && !child.is_empty() && (top.is_empty() || grid.merged_across(row, c)) && child != top;
+        let is_sub = two_rows && !child.is_empty() && grouped(c) && child != top;
         let (header, (target, mapping_entry)) = if is_sub {
             let parent = parent_of(c);
             let display = format!("{parent}/{child}");
-            let mut alternatives = candidates(&parent, child);
-            alternatives.push(header_key(&display));
-            let mapped = map_header(mapping, child, &alternatives, col);
+            // The display form, then parent+child, child+parent, and the child alone, in that order.
+            let mapped = map_header(mapping, &display, &candidates(&parent, child), col);
             (display, mapped)
         } else {
             (top.to_string(), map_header(mapping, top, &[], col))
         };
-        let has_data = || (row + 1..grid.cells.len()).any(|r| !grid.get(r, c).is_empty());
+        let height = if two_rows { 2 } else { 1 };
+        let has_data = || (row + height..grid.cells.len()).any(|r| !grid.get(r, c).is_empty());
         if header.is_empty() && target.is_none() && !has_data() {
             continue;
         }
@@ -1494,11 +1513,13 @@ fn split_citations(s: &str) -> (Vec<String>, bool) {
 
 /// `《X》第三十条、第三十一条第一款` → [`《X》第三十条`, `《X》第三十一条第一款`].
 fn expand_articles(seg: &str) -> Vec<String> {
-    let Ok(re) =
-        regex::Regex::new(r"第[零〇一二三四五六七八九十百千0-9]+条(?:第[零〇一二三四五六七八九十百千0-9]+[款项])*")
-    else {
+    static ARTICLE: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"第[零〇一二三四五六七八九十百千0-9]+条(?:第[零〇一二三四五六七八九十百千0-9]+[款项])*").ok()
+    });
+    if !seg.contains('第') {
         return vec![seg.to_string()];
-    };
+    }
+    let Some(re) = ARTICLE.as_ref() else { return vec![seg.to_string()] };
     let matches: Vec<regex::Match<'_>> = re.find_iter(seg).collect();
     let Some(first) = matches.first() else { return vec![seg.to_string()] };
     if matches.len() < 2 {

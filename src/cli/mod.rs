@@ -318,6 +318,17 @@ const PROGRESS_FROM_FILES: usize = 20;
 
 /// Loads configuration, reference tables, policies and the corpus.
 pub fn load_session(paths: &[PathBuf], config: Option<&Path>, opts: &PolicyOpts) -> Result<Session, Problems> {
+    load_session_with(paths, config, opts, &std::collections::HashMap::new())
+}
+
+/// [`load_session`], reading the texts in `overrides` instead of those files (spreadsheets given
+/// to `check` are imported in memory).
+pub fn load_session_with(
+    paths: &[PathBuf],
+    config: Option<&Path>,
+    opts: &PolicyOpts,
+    overrides: &std::collections::HashMap<PathBuf, String>,
+) -> Result<Session, Problems> {
     let discovery = corpus::discover(paths, config).map_err(Problems::from)?;
     let refs = corpus::references(&discovery)?;
     let program = policy::load(&policy_sources(&discovery.config.policies, opts), &refs)?;
@@ -335,7 +346,7 @@ pub fn load_session(paths: &[PathBuf], config: Option<&Path>, opts: &PolicyOpts)
             b.inc(1);
         }
     };
-    let corpus = corpus::load_with_progress(&discovery, &refs, &tick);
+    let corpus = corpus::load_with_overrides(&discovery, &refs, &tick, overrides);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -392,7 +403,10 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
         // A pool that is already built (tests) is fine: the thread count never changes output.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
     }
-    let session = load_session(&args.paths, cli.config.as_deref(), &args.policies)?;
+    // Spreadsheets given directly are imported in memory and checked like lists.
+    let sheets = import::spreadsheet_inputs(&args.paths)?;
+    sheets.print_notes();
+    let session = load_session_with(&args.paths, cli.config.as_deref(), &args.policies, &sheets.overrides)?;
     if args.load_only {
         let c = &session.corpus;
         println!("{} files, {} items, {} materials", c.lists.len(), c.items.len(), c.material_count());
