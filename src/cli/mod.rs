@@ -72,10 +72,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub title: Option<String>,
     #[command(flatten)]
-    pub policies: PolicyOpts,
-    /// The check date (YYYY-MM-DD; default today).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub as_of: Option<Date>,
+    pub run: RunOpts,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,10 +93,7 @@ pub struct FixArgs {
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
     #[command(flatten)]
-    pub policies: PolicyOpts,
-    /// The check date (YYYY-MM-DD; default today).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub as_of: Option<Date>,
+    pub run: RunOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,10 +116,7 @@ pub struct ListsArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub policies: PolicyOpts,
-    /// The check date (YYYY-MM-DD; default today).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub as_of: Option<Date>,
+    pub run: RunOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -147,10 +138,7 @@ pub struct DiffArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     #[command(flatten)]
-    pub policies: PolicyOpts,
-    /// The check date for the findings on OLD (YYYY-MM-DD; default today).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub as_of: Option<Date>,
+    pub run: RunOpts,
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,10 +154,7 @@ pub struct ExplainArgs {
     #[arg(long, value_enum, default_value = "human")]
     pub format: Format,
     #[command(flatten)]
-    pub policies: PolicyOpts,
-    /// The check date (YYYY-MM-DD; default today).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub as_of: Option<Date>,
+    pub run: RunOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -197,6 +182,16 @@ impl From<FailOn> for Level {
             FailOn::Info => Level::Info,
         }
     }
+}
+
+/// Policies and the check date: shared by the commands that check before they do something else.
+#[derive(Debug, clap::Args, Clone, Default)]
+pub struct RunOpts {
+    #[command(flatten)]
+    pub policies: PolicyOpts,
+    /// The check date: statutes must be in force and waivers unexpired at it (YYYY-MM-DD; default today).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<Date>,
 }
 
 /// Options shared by commands that load a corpus and policies.
@@ -589,7 +584,7 @@ fn explain(cli: &Cli, args: &ExplainArgs) -> Result<Outcome, Problems> {
         let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
         let discovery = corpus::discover(&paths, cli.config.as_deref()).map_err(Problems::from)?;
         let refs = corpus::references(&discovery)?;
-        let program = policy::load(&policy_sources(&discovery.config.policies, &args.policies), &refs)?;
+        let program = policy::load(&policy_sources(&discovery.config.policies, &args.run.policies), &refs)?;
         let Some(rule) = program.rule(&args.target) else {
             let ids: Vec<&str> = program.rules.iter().map(|r| r.id.as_str()).collect();
             let hint = crate::diag::did_you_mean(&args.target, ids.iter().copied())
@@ -631,8 +626,8 @@ fn explain(cli: &Cli, args: &ExplainArgs) -> Result<Outcome, Problems> {
         return Ok(Outcome::Clean);
     }
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let session = load_session(&paths, cli.config.as_deref(), &args.policies)?;
-    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let session = load_session(&paths, cli.config.as_deref(), &args.run.policies)?;
+    let as_of = args.run.as_of.unwrap_or_else(Date::today);
     let Some(&idx) = session.corpus.items_with_code(&args.target).first() else {
         let near = crate::explain::nearest_codes(&session.corpus, &args.target);
         return Err(Problems::from(
@@ -684,8 +679,8 @@ fn explain(cli: &Cli, args: &ExplainArgs) -> Result<Outcome, Problems> {
 }
 
 fn lists(cli: &Cli, args: &ListsArgs) -> Result<Outcome, Problems> {
-    let session = load_session(&args.paths, cli.config.as_deref(), &args.policies)?;
-    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let session = load_session(&args.paths, cli.config.as_deref(), &args.run.policies)?;
+    let as_of = args.run.as_of.unwrap_or_else(Date::today);
     let findings =
         eval::run(&session.program, &session.corpus, &session.refs, &RunOptions::all(&session.program, as_of));
     let l = crate::lists::build(&session.program, &session.corpus, &session.refs, &findings, as_of);
@@ -701,9 +696,9 @@ fn lists(cli: &Cli, args: &ListsArgs) -> Result<Outcome, Problems> {
 }
 
 fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
-    let old = load_session(std::slice::from_ref(&args.old), cli.config.as_deref(), &args.policies)?;
-    let new = load_session(std::slice::from_ref(&args.new), cli.config.as_deref(), &args.policies)?;
-    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let old = load_session(std::slice::from_ref(&args.old), cli.config.as_deref(), &args.run.policies)?;
+    let new = load_session(std::slice::from_ref(&args.new), cli.config.as_deref(), &args.run.policies)?;
+    let as_of = args.run.as_of.unwrap_or_else(Date::today);
     let findings = eval::run(&old.program, &old.corpus, &old.refs, &RunOptions::all(&old.program, as_of));
     let flagged = |code: &str, material: &str| -> Vec<String> {
         let mut rules: Vec<String> = findings
@@ -730,8 +725,8 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
 }
 
 fn report_cmd(cli: &Cli, args: &ReportArgs) -> Result<Outcome, Problems> {
-    let session = load_session(&args.paths, cli.config.as_deref(), &args.policies)?;
-    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let session = load_session(&args.paths, cli.config.as_deref(), &args.run.policies)?;
+    let as_of = args.run.as_of.unwrap_or_else(Date::today);
     let opts = RunOptions {
         as_of,
         levels: levels_for(&session.program, &session.discovery.config, &CheckArgs::defaults(as_of)),
@@ -784,8 +779,8 @@ fn fix(cli: &Cli, args: &FixArgs) -> Result<Outcome, Problems> {
 
     let discovery = corpus::discover(&args.paths, cli.config.as_deref()).map_err(Problems::from)?;
     let refs = corpus::references(&discovery)?;
-    let program = policy::load(&policy_sources(&discovery.config.policies, &args.policies), &refs)?;
-    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let program = policy::load(&policy_sources(&discovery.config.policies, &args.run.policies), &refs)?;
+    let as_of = args.run.as_of.unwrap_or_else(Date::today);
     let paths: Vec<PathBuf> = discovery.paths().map(Path::to_path_buf).collect();
     let check_args = CheckArgs {
         paths: args.paths.clone(),
@@ -794,7 +789,7 @@ fn fix(cli: &Cli, args: &FixArgs) -> Result<Outcome, Problems> {
         select: args.select.clone(),
         ignore: args.ignore.clone(),
         fail_on: FailOn::Error,
-        policies: args.policies.clone(),
+        policies: args.run.policies.clone(),
         quiet: true,
         statistics: false,
         jobs: None,
