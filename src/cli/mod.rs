@@ -413,7 +413,8 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     let as_of = args.as_of.unwrap_or_else(Date::today);
     let opts = RunOptions { as_of, levels: levels(&session, args) };
     let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
-    let mut report = Report::new(&session.corpus, &session.refs, &session.program, &findings);
+    let edits = matches!(args.format, Format::Json | Format::Sarif);
+    let mut report = Report::with_edits(&session.corpus, &session.refs, &session.program, &findings, edits);
     if let Some(path) = &args.write_baseline {
         let b = Baseline::of(&report);
         b.write(path).map_err(Problems::from)?;

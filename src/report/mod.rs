@@ -179,6 +179,19 @@ pub fn cites_for(program: &Program, refs: &References, rule: usize, region: Opti
 impl<'a> Report<'a> {
     #[must_use]
     pub fn new(corpus: &'a Corpus, refs: &References, program: &'a Program, findings: &[Finding]) -> Self {
+        Self::with_edits(corpus, refs, program, findings, false)
+    }
+
+    /// [`Report::new`], with each fix's text edits worked out (JSON and SARIF carry them; working
+    /// them out parses the files with fixes again, so the other formats skip it).
+    #[must_use]
+    pub fn with_edits(
+        corpus: &'a Corpus,
+        refs: &References,
+        program: &'a Program,
+        findings: &[Finding],
+        with_edits: bool,
+    ) -> Self {
         let mut summary = Summary {
             files: corpus.lists.len(),
             items: corpus.items.len(),
@@ -237,7 +250,7 @@ impl<'a> Report<'a> {
                 fix: f.fix.as_ref().map(|x| FixOut {
                     applicability: applicability(x.applicability),
                     description: x.description.clone(),
-                    edits: crate::fix::edits_with(corpus, x, &mut trees)
+                    edits: if with_edits { crate::fix::edits_with(corpus, x, &mut trees) } else { Vec::new() }
                         .into_iter()
                         .map(|e| {
                             let (s, t) = corpus.sources.line_col(crate::source::Span::new(e.file, e.start, e.end));
