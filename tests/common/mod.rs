@@ -39,7 +39,7 @@ pub fn check_json(paths: &[&Path]) -> Result<String, String> {
     let s = load_session(&paths, None, &Default::default()).map_err(|p| render_problems(&p))?;
     let opts = RunOptions::all(&s.program, as_of());
     let findings = eval::run(&s.program, &s.corpus, &s.refs, &opts);
-    let report = Report::new(&s.corpus, &s.refs, &s.program, &findings);
+    let report = Report::with_edits(&s.corpus, &s.refs, &s.program, &findings, true);
     Ok(report::json::render(&report))
 }
 
