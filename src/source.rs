@@ -137,6 +137,19 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
+fn ceil_char_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i = i.saturating_add(1);
+    }
+    i.min(s.len())
+}
+
+/// Longest snippet shown for one label, in bytes. A file written on one long line (minified, or
+/// flow style) would otherwise be printed whole for every finding in it.
+const MAX_SNIPPET: usize = 4096;
+/// Bytes of context shown either side of a span on such a line.
+const LONG_LINE_CONTEXT: usize = 160;
+
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct LineCol {
@@ -166,9 +179,21 @@ impl SourceCode for SourceFile {
         let to_line = (last_line + context_lines_after).min(self.line_starts.len().saturating_sub(1));
         let from = self.line_starts.get(from_line).copied().unwrap_or(0) as usize;
         let to = self.line_starts.get(to_line + 1).map_or(text.len(), |&s| (s as usize).saturating_sub(1));
-        let to = to.max(from).min(text.len());
+        let mut to = to.max(from).min(text.len());
+        let (mut from, mut from_line, mut to_line) = (from, from_line, to_line);
         // Columns for miette's header: count characters, not bytes.
         let line_start = self.line_starts.get(first_line).copied().unwrap_or(0) as usize;
+        if to.saturating_sub(from) > MAX_SNIPPET {
+            // Long lines: only the span's own lines, cut to a window around it.
+            let line_end = self
+                .line_starts
+                .get(last_line.saturating_add(1))
+                .map_or(text.len(), |&s| (s as usize).saturating_sub(1));
+            from = floor_char_boundary(text, start.saturating_sub(LONG_LINE_CONTEXT).max(line_start));
+            to = ceil_char_boundary(text, end.saturating_add(LONG_LINE_CONTEXT).min(line_end.max(end))).max(from);
+            from_line = first_line;
+            to_line = last_line;
+        }
         let column = text.get(line_start..start).map_or(0, |s| s.chars().count());
         let data = text.get(from..to).unwrap_or("").as_bytes();
         Ok(Box::new(MietteSpanContents::new_named(

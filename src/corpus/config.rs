@@ -151,7 +151,7 @@ impl Config {
             ConfigFile::default()
         } else {
             serde_yaml::from_str(src.text()).map_err(|e| {
-                let at = e.location().map(|l| (l.index(), l.index() + 1));
+                let at = e.location().map(|l| (l.index(), l.index().saturating_add(1)));
                 invalid(e.to_string(), at)
             })?
         };

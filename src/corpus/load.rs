@@ -114,30 +114,82 @@ pub struct Loaded {
     pub chains: Vec<Chain>,
 }
 
+/// Most items one list file may hold by default (see [`Loader::max_items`]).
+pub const MAX_ITEMS: usize = 100_000;
+
+/// Most problems reported for one file; the rest are counted in a last message, so a broken or
+/// hostile file cannot fill memory with diagnostics.
+pub const MAX_ERRORS: usize = 200;
+
 pub struct Loader<'a> {
     src: &'a SourceFile,
     registry: &'a Registry,
     list: u32,
     opts: LoadOptions,
     errors: Vec<SourceError>,
+    max_items: usize,
+    /// Problems past [`MAX_ERRORS`]: how many, and where the last one was.
+    suppressed: usize,
+    last_suppressed: Option<Span>,
 }
 
 type Entries<'n> = Vec<(&'static str, &'n Node, &'n Node)>;
 
 impl<'a> Loader<'a> {
     pub fn new(src: &'a SourceFile, registry: &'a Registry, list: u32, opts: LoadOptions) -> Self {
-        Loader { src, registry, list, opts, errors: Vec::new() }
+        Loader {
+            src,
+            registry,
+            list,
+            opts,
+            errors: Vec::new(),
+            max_items: MAX_ITEMS,
+            suppressed: 0,
+            last_suppressed: None,
+        }
+    }
+
+    /// Refuse files with more than `n` items (default [`MAX_ITEMS`]).
+    #[must_use]
+    pub fn max_items(mut self, n: usize) -> Self {
+        self.max_items = n;
+        self
     }
 
     fn error(&mut self, code: &'static str, message: String, span: Span, label: String, help: String) {
+        if self.errors.len() >= MAX_ERRORS {
+            self.suppressed = self.suppressed.saturating_add(1);
+            self.last_suppressed = Some(span);
+            return;
+        }
         self.errors.push(SourceError::new(code, message).at(self.src, span, label).help(help));
+    }
+
+    /// The problems found, with a last one that counts those not shown.
+    fn finish(mut self) -> Vec<SourceError> {
+        if let Some(span) = self.last_suppressed {
+            let n = self.suppressed;
+            self.errors.push(
+                SourceError::new(
+                    "qingdan::load::more",
+                    tr!("此文件还有 {} 处问题未列出", "{} more problems in this file are not shown", n),
+                )
+                .at(self.src, self.first_line(span), tr!("最后一处在这里", "the last of them is here"))
+                .help(tr!(
+                    "先改正上面列出的 {} 处问题，再运行一次",
+                    "fix the {} problems shown above and run qingdan again",
+                    MAX_ERRORS
+                )),
+            );
+        }
+        self.errors
     }
 
     /// The part of a span on its first line (for labels on whole mappings).
     fn first_line(&self, span: Span) -> Span {
         let text = self.src.slice(span);
         match text.find('\n') {
-            Some(i) => Span::new(span.file, span.start as usize, span.start as usize + i),
+            Some(i) => Span::new(span.file, span.start as usize, (span.start as usize).saturating_add(i)),
             None => span,
         }
     }
@@ -157,7 +209,7 @@ impl<'a> Loader<'a> {
         let mut out = Loaded { header: ListHeader::default(), items: Vec::new(), chains: Vec::new() };
         let Some(entries) = self.entries(root, &FILE_KEYS, &tr!("清单文件顶层", "the top level of a list file"))
         else {
-            return Err(self.errors);
+            return Err(self.finish());
         };
         let mut saw_items = false;
         for (key, _, value) in &entries {
@@ -178,6 +230,25 @@ impl<'a> Loader<'a> {
                         self.type_error(value, "items", &tr!("事项列表", "a list of items"));
                         continue;
                     };
+                    if items.len() > self.max_items {
+                        self.error(
+                            "qingdan::load::too_many_items",
+                            tr!(
+                                "文件中的事项过多：{} 个（上限 {} 个）",
+                                "too many items in one file: {} (the limit is {})",
+                                items.len(),
+                                self.max_items
+                            ),
+                            self.first_line(value.span),
+                            tr!("事项列表从这里开始", "the list of items starts here"),
+                            tr!(
+                                "把清单拆成按部门或领域的多个文件，每个文件至多 {} 个事项",
+                                "split the list into files by department or field, at most {} items each",
+                                self.max_items
+                            ),
+                        );
+                        continue;
+                    }
                     out.items.reserve(items.len());
                     for n in items {
                         if let Some(item) = self.item(n, &header) {
@@ -206,7 +277,7 @@ impl<'a> Loader<'a> {
                 tr!("清单文件的顶层应有 `items:`（或 `事项:`）", "a list file needs a top-level `items:` (or `事项:`)"),
             );
         }
-        if self.errors.is_empty() { Ok(out) } else { Err(self.errors) }
+        if self.errors.is_empty() { Ok(out) } else { Err(self.finish()) }
     }
 
     /// The entries of a mapping, with keys resolved; unknown and duplicate keys are errors.

@@ -3,6 +3,10 @@
 //! Stage order: `discover` finds the files and the `qingdan.yaml` that governs each; `decode`
 //! turns bytes into text (UTF-8, or GB18030 with a note); `yaml` builds a node tree with spans;
 //! `load` turns it into the item model. Files are independent, so they load in parallel.
+//!
+//! Offsets, counts and sizes in this module tree come from input files: arithmetic on them is
+//! checked or saturating (`clippy::arithmetic_side_effects` is denied here).
+#![deny(clippy::arithmetic_side_effects)]
 
 pub mod config;
 pub mod load;
@@ -26,8 +30,60 @@ use crate::diag::{Problems, SourceError};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::tr;
 
-/// Largest list file read (bytes); larger files are refused with a clear error.
+/// Largest list file read by default (bytes); larger files are refused with a clear error.
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// The environment variable that changes [`MAX_FILE_BYTES`]: bytes, or a number with K, M or G.
+pub const MAX_FILE_BYTES_ENV: &str = "QINGDAN_MAX_FILE_BYTES";
+
+/// Limits on one list file, against broken or hostile input. Each is refused with a located
+/// error and a help line, never with a crash or a machine out of memory.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest file read, in bytes (at most 4 GiB − 1: spans are 32-bit offsets).
+    pub max_file_bytes: u64,
+    /// Most items in one file.
+    pub max_items: usize,
+    /// Nesting depth, number of values, alias expansion, length of one value.
+    pub yaml: yaml::Limits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_file_bytes: MAX_FILE_BYTES, max_items: load::MAX_ITEMS, yaml: yaml::Limits::default() }
+    }
+}
+
+impl Limits {
+    /// The defaults, with the file size from `QINGDAN_MAX_FILE_BYTES` when it is set.
+    pub fn from_env() -> Result<Limits, SourceError> {
+        let mut limits = Limits::default();
+        if let Some(v) = std::env::var_os(MAX_FILE_BYTES_ENV) {
+            let v = v.to_string_lossy();
+            limits.max_file_bytes = parse_size(&v).ok_or_else(|| {
+                SourceError::new("qingdan::limits", tr!("{} 的值「{}」无效", "invalid {} `{}`", MAX_FILE_BYTES_ENV, v))
+                    .help(tr!(
+                        "写成字节数，或带 K、M、G 的数，如 1G；不超过 4G",
+                        "give a number of bytes, or one with K, M or G such as 1G; at most 4G"
+                    ))
+            })?;
+        }
+        Ok(limits)
+    }
+}
+
+/// `1048576`, `512K`, `100M`, `2G` → bytes; at most `u32::MAX` (spans are 32-bit).
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().last()? {
+        (i, 'k' | 'K') => (s.get(..i)?, 1u64 << 10),
+        (i, 'm' | 'M') => (s.get(..i)?, 1 << 20),
+        (i, 'g' | 'G') => (s.get(..i)?, 1 << 30),
+        _ => (s, 1),
+    };
+    let n: u64 = digits.trim().parse().ok()?;
+    n.checked_mul(unit).filter(|&n| n > 0).map(|n| n.min(u64::from(u32::MAX)))
+}
 
 /// The loaded corpus.
 #[derive(Debug, Default)]
@@ -78,7 +134,7 @@ impl Corpus {
         let src = SourceFile::new(name, text);
         let id = corpus.sources.add(src.clone());
         let settings = DirSettings { jurisdiction: region.map(str::to_string), code_pattern: default_pattern() };
-        let (list, items, chains) = load_text(&src, id, 0, refs, &settings, opts)
+        let (list, items, chains) = load_text(&src, id, 0, refs, &settings, opts, &Limits::default())
             .map_err(|errs| Problems::new(tr!("输入有误", "invalid input"), errs))?;
         corpus.lists.push(list);
         corpus.items = items;
@@ -108,6 +164,8 @@ pub struct Discovery {
     /// Configurations found in sub-directories; they give their files `jurisdiction` and
     /// `code_pattern`, and their `extend` tables are added.
     pub nested: Vec<Config>,
+    /// Limits on each list file (the defaults, or changed by the environment).
+    pub limits: Limits,
     files: Vec<(PathBuf, DirSettings)>,
 }
 
@@ -154,7 +212,8 @@ pub fn discover(paths: &[PathBuf], explicit_config: Option<&Path>) -> Result<Dis
         jurisdiction: config.jurisdiction.clone(),
         code_pattern: config.code_pattern.clone().map_or_else(default_pattern, Arc::new),
     };
-    let mut d = Discovery { config, nested: Vec::new(), files: Vec::new() };
+    let limits = Limits::from_env()?;
+    let mut d = Discovery { config, nested: Vec::new(), limits, files: Vec::new() };
     // Policy directories hold `.qd` files and example fixtures, not lists.
     let policy_dirs: Vec<PathBuf> = d
         .config
@@ -227,13 +286,13 @@ pub fn references(d: &Discovery) -> Result<References, Problems> {
     let mut raw = RawTables::default();
     let mut ids = 0u32;
     let mut read = |raw: &mut RawTables, table: Table, src: &SourceFile, extend: bool| {
-        ids += 1;
-        raw.read(table, src, FileId(u32::MAX - ids), extend)
+        ids = ids.saturating_add(1);
+        raw.read(table, src, FileId(u32::MAX.saturating_sub(ids)), extend)
     };
     for t in Table::ALL {
         let replaced = d.config.references.iter().find(|(rt, _)| *rt == t);
         let src = match replaced {
-            Some((_, path)) => read_text(path).map_err(Problems::from)?.0,
+            Some((_, path)) => read_text_within(path, d.limits.max_file_bytes).map_err(Problems::from)?.0,
             None => {
                 let (name, text) = t.builtin();
                 SourceFile::new(name, text)
@@ -243,7 +302,7 @@ pub fn references(d: &Discovery) -> Result<References, Problems> {
     }
     for cfg in std::iter::once(&d.config).chain(&d.nested) {
         for (t, path) in &cfg.extend {
-            let src = read_text(path).map_err(Problems::from)?.0;
+            let src = read_text_within(path, d.limits.max_file_bytes).map_err(Problems::from)?.0;
             read(&mut raw, *t, &src, true).map_err(Problems::from)?;
         }
     }
@@ -251,22 +310,44 @@ pub fn references(d: &Discovery) -> Result<References, Problems> {
 }
 
 /// Reads and decodes a file: UTF-8 (BOM stripped), UTF-16 with a BOM, or GB18030 (with a note).
+/// Files larger than the limit (`QINGDAN_MAX_FILE_BYTES`, default [`MAX_FILE_BYTES`]) are refused.
 pub fn read_text(path: &Path) -> Result<(SourceFile, Option<String>), SourceError> {
-    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(SourceError::new(
+    read_text_within(path, Limits::from_env()?.max_file_bytes)
+}
+
+/// [`read_text`] with a given size limit. The limit holds for pipes and devices too, whose size
+/// is not known in advance: at most `max_bytes + 1` bytes are ever read.
+pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Option<String>), SourceError> {
+    use std::io::Read as _;
+
+    let too_large = |len: String| {
+        SourceError::new(
             "qingdan::load::too_large",
             tr!(
                 "文件 `{}` 过大（{} 字节，上限 {} 字节）",
                 "`{}` is too large ({} bytes; the limit is {})",
                 path.display(),
-                meta.len(),
-                MAX_FILE_BYTES
+                len,
+                max_bytes
             ),
         )
-        .help(tr!("把清单拆成按部门的多个文件", "split the list into one file per department")));
+        .help(tr!(
+            "把清单拆成按部门的多个文件；确需读取更大的文件时设置环境变量 {}，如 {}=2G",
+            "split the list into one file per department; to read larger files, set {}, e.g. {}=2G",
+            MAX_FILE_BYTES_ENV,
+            MAX_FILE_BYTES_ENV
+        ))
+    };
+    let meta = std::fs::metadata(path).map_err(|e| io_error(path, &e))?;
+    if meta.len() > max_bytes {
+        return Err(too_large(meta.len().to_string()));
     }
-    let bytes = std::fs::read(path).map_err(|e| io_error(path, &e))?;
+    let file = std::fs::File::open(path).map_err(|e| io_error(path, &e))?;
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    file.take(max_bytes.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| io_error(path, &e))?;
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max_bytes {
+        return Err(too_large(tr!("超过 {}", "over {}", max_bytes)));
+    }
     decode(&path.display().to_string(), &bytes)
 }
 
@@ -295,7 +376,7 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), 
                 return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
             }
             let at = utf8_err.valid_up_to();
-            let line = bytes.get(..at).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) + 1;
+            let line = bytes.get(..at).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()).saturating_add(1);
             return Err(SourceError::new(
                 "qingdan::load::encoding",
                 tr!(
@@ -323,8 +404,9 @@ fn load_text(
     refs: &References,
     settings: &DirSettings,
     opts: LoadOptions,
+    limits: &Limits,
 ) -> Result<(ListFile, Vec<Item>, Vec<Chain>), Vec<SourceError>> {
-    let root = yaml::parse(src, id, yaml::Limits::default()).map_err(|e| vec![e])?;
+    let root = yaml::parse(src, id, limits.yaml).map_err(|e| vec![e])?;
     let Some(root) = root.filter(|r| !r.is_null()) else {
         return Err(vec![
             SourceError::new("qingdan::load::empty", tr!("`{}` 是空文件", "`{}` is empty", src.name()))
@@ -335,7 +417,7 @@ fn load_text(
                 )),
         ]);
     };
-    let loaded = Loader::new(src, &refs.registry, list, opts).load(&root)?;
+    let loaded = Loader::new(src, &refs.registry, list, opts).max_items(limits.max_items).load(&root)?;
     // Regions are matched against the region table, which is Simplified.
     let region = loaded
         .header
@@ -375,11 +457,11 @@ pub fn load_with_overrides(
             tick();
             let (src, note) = match overrides.get(path) {
                 Some(text) => (SourceFile::new(path.display().to_string(), text.as_str()), None),
-                None => read_text(path).map_err(|e| vec![e])?,
+                None => read_text_within(path, d.limits.max_file_bytes).map_err(|e| vec![e])?,
             };
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
             let list = u32::try_from(i).unwrap_or(u32::MAX);
-            let (lf, items, chains) = load_text(&src, id, list, refs, settings, LoadOptions::default())?;
+            let (lf, items, chains) = load_text(&src, id, list, refs, settings, LoadOptions::default(), &d.limits)?;
             Ok((src, note, lf, items, chains))
         })
         .collect();
@@ -407,4 +489,30 @@ pub fn load_with_overrides(
     }
     corpus.index();
     Ok(corpus)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_size("1048576"), Some(1 << 20));
+        assert_eq!(parse_size(" 512K "), Some(512 << 10));
+        assert_eq!(parse_size("100m"), Some(100 << 20));
+        assert_eq!(parse_size("2G"), Some(2 << 30));
+        // Spans are 32-bit: larger limits are capped.
+        assert_eq!(parse_size("64G"), Some(u64::from(u32::MAX)));
+        for bad in ["", "G", "0", "-1", "1.5G", "1T", "ten", "99999999999999999999G"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_and_pipes_are_read_only_up_to_the_limit() {
+        // /dev/zero reports a size of 0 and never ends.
+        let e = read_text_within(Path::new("/dev/zero"), 4096).err().map(|e| e.code);
+        assert_eq!(e, Some("qingdan::load::too_large"));
+    }
 }

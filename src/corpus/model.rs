@@ -85,6 +85,10 @@ impl Date {
 
     /// Today's civil date in UTC+8 (China Standard Time).
     #[must_use]
+    #[allow(
+        clippy::arithmetic_side_effects,
+        reason = "calendar arithmetic on the system clock, not on input: every value is small and non-negative"
+    )]
     pub fn today() -> Date {
         let secs =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) + 8 * 3600;

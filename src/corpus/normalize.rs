@@ -14,7 +14,7 @@ pub fn simplify(s: &str) -> String {
 fn to_half_width(c: char) -> char {
     match c {
         '\u{3000}' => ' ',
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{FF01}'..='\u{FF5E}' => (c as u32).checked_sub(0xFEE0).and_then(char::from_u32).unwrap_or(c),
         _ => c,
     }
 }
@@ -93,7 +93,7 @@ pub fn name(s: &str) -> String {
         if out.ends_with(')')
             && let Some(open) = out.rfind('(')
             && open > 0
-            && only_form_words(out.get(open + 1..out.len() - 1).unwrap_or(""))
+            && only_form_words(out.get(open.saturating_add(1)..out.len().saturating_sub(1)).unwrap_or(""))
         {
             out.truncate(open);
         }

@@ -358,15 +358,15 @@ fn split_article(norm: &str) -> (&str, Option<String>) {
     let mut found = None;
     let mut search = 0;
     while let Some(pos) = norm.get(search..).and_then(|s| s.find('第')) {
-        let at = search + pos;
-        let rest = norm.get(at + '第'.len_utf8()..).unwrap_or("");
+        let at = search.saturating_add(pos);
+        let rest = norm.get(at.saturating_add('第'.len_utf8())..).unwrap_or("");
         if let Some(end) = rest.find('条') {
             let num = rest.get(..end).unwrap_or("");
             if let Some(n) = normalize::parse_number(num) {
                 found = Some((at, format!("第{}条", normalize::chinese_number(n))));
             }
         }
-        search = at + '第'.len_utf8();
+        search = at.saturating_add('第'.len_utf8());
     }
     match found {
         Some((at, article)) => (norm.get(..at).unwrap_or(norm), Some(article)),
@@ -416,7 +416,10 @@ const ISSUED: &[&str] = &["出具的", "开具的", "签发的", "核发的", "�
 
 fn owner_prefix(prefix: &str) -> bool {
     let bare = prefix.strip_suffix('的').unwrap_or(prefix);
-    if OWNERS.iter().any(|o| bare == *o || bare.ends_with(o) && bare.chars().count() <= o.chars().count() + 4) {
+    if OWNERS
+        .iter()
+        .any(|o| bare == *o || bare.ends_with(o) && bare.chars().count() <= o.chars().count().saturating_add(4))
+    {
         return !ISSUED.iter().any(|i| prefix.ends_with(i));
     }
     // Any "X的" that is not an issuing clause: 父母的结婚证, 拟任人员的居民户口簿.
@@ -557,7 +560,8 @@ fn yaml_error(src: &SourceFile, file: FileId, e: &serde_yaml::Error, what: &str)
     match e.location() {
         Some(loc) => {
             let off = loc.index().min(src.text().len());
-            let end = src.text().get(off..).and_then(|s| s.chars().next()).map_or(off, |c| off + c.len_utf8());
+            let end =
+                src.text().get(off..).and_then(|s| s.chars().next()).map_or(off, |c| off.saturating_add(c.len_utf8()));
             base.at(src, Span::new(file, off, end), e.to_string())
         }
         None => {
@@ -808,12 +812,12 @@ impl References {
             return true;
         }
         let mut current = Some(region.to_string());
-        let mut steps = 0;
+        let mut steps = 0u8;
         while let Some(r) = current {
             if r == jurisdiction {
                 return true;
             }
-            steps += 1;
+            steps = steps.saturating_add(1);
             if steps > 16 {
                 break;
             }

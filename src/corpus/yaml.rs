@@ -1,9 +1,10 @@
 //! YAML text → a small tree of nodes with byte spans.
 //!
 //! Built from saphyr-parser's events in one pass, with an explicit stack (no recursion), a depth
-//! limit and a node budget that also bounds alias expansion, so a hostile file (an alias bomb,
-//! absurd nesting) is refused quickly and with bounded memory. The tree of one document is
-//! turned into the item model by `load.rs` and dropped.
+//! limit, a node budget that also bounds alias expansion, and a limit on the length of one value,
+//! so a hostile file (an alias bomb, absurd nesting, nested anchors, a giant value) is refused
+//! quickly and with bounded memory. The tree of one document is turned into the item model by
+//! `load.rs` and dropped.
 
 use std::collections::HashMap;
 
@@ -20,13 +21,16 @@ pub struct Limits {
     pub max_depth: usize,
     /// Maximum number of nodes in one document.
     pub max_nodes: usize,
-    /// Maximum number of nodes produced by expanding aliases in one document.
+    /// Maximum number of nodes produced by expanding aliases in one document. Anchored nodes are
+    /// copied for later expansion; those copies count against it too.
     pub max_alias_nodes: usize,
+    /// Maximum length of one scalar (a key or a value), in bytes.
+    pub max_scalar_bytes: usize,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_depth: 64, max_nodes: 20_000_000, max_alias_nodes: 100_000 }
+        Limits { max_depth: 64, max_nodes: 20_000_000, max_alias_nodes: 100_000, max_scalar_bytes: 1024 * 1024 }
     }
 }
 
@@ -73,14 +77,6 @@ impl Node {
             NodeKind::Map(_) => tr!("映射", "a mapping"),
         }
     }
-
-    fn size(&self) -> usize {
-        match &self.kind {
-            NodeKind::Scalar { .. } => 1,
-            NodeKind::Seq(v) => 1 + v.iter().map(Node::size).sum::<usize>(),
-            NodeKind::Map(v) => 1 + v.iter().map(|(k, v)| k.size() + v.size()).sum::<usize>(),
-        }
-    }
 }
 
 fn truncate(s: &str, n: usize) -> String {
@@ -106,8 +102,8 @@ impl Offsets<'_> {
         while self.char_idx < char_index {
             match self.text.get(self.byte_idx..).and_then(|s| s.chars().next()) {
                 Some(c) => {
-                    self.byte_idx += c.len_utf8();
-                    self.char_idx += 1;
+                    self.byte_idx = self.byte_idx.saturating_add(c.len_utf8());
+                    self.char_idx = self.char_idx.saturating_add(1);
                 }
                 None => return self.text.len(),
             }
@@ -115,8 +111,8 @@ impl Offsets<'_> {
         while self.char_idx > char_index {
             match self.text.get(..self.byte_idx).and_then(|s| s.chars().next_back()) {
                 Some(c) => {
-                    self.byte_idx -= c.len_utf8();
-                    self.char_idx -= 1;
+                    self.byte_idx = self.byte_idx.saturating_sub(c.len_utf8());
+                    self.char_idx = self.char_idx.saturating_sub(1);
                 }
                 None => return 0,
             }
@@ -125,9 +121,18 @@ impl Offsets<'_> {
     }
 }
 
+/// A collection being built; `size` counts its nodes so far (itself included).
 enum Frame {
-    Seq { items: Vec<Node>, start: usize, anchor: usize },
-    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: usize, anchor: usize },
+    Seq { items: Vec<Node>, start: usize, anchor: usize, size: usize },
+    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: usize, anchor: usize, size: usize },
+}
+
+/// What an anchor names: a copy of the node and its size in nodes, or only the size of a node too
+/// large ever to be expanded within the alias budget (it is not copied: nested anchors on large
+/// collections would otherwise copy the same nodes once per level).
+enum Anchored {
+    Copy(Node, usize),
+    TooLarge(usize),
 }
 
 /// Parses the first document of `src`. `None` when the file holds no document at all.
@@ -136,15 +141,29 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
     let mut parser = Parser::new_from_str(text);
     let mut offsets = Offsets { text, char_idx: 0, byte_idx: 0 };
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut anchors: HashMap<usize, Anchored> = HashMap::new();
     let mut nodes = 0usize;
     let mut alias_nodes = 0usize;
+    // Nodes held in anchor copies; bounded by `max_alias_nodes`.
+    let mut copied = 0usize;
+    let mut remember = |anchors: &mut HashMap<usize, Anchored>, anchor: usize, n: &Node, size: usize| {
+        if anchor == 0 {
+            return;
+        }
+        let a = if copied.saturating_add(size) <= limits.max_alias_nodes {
+            copied = copied.saturating_add(size);
+            Anchored::Copy(n.clone(), size)
+        } else {
+            Anchored::TooLarge(size)
+        };
+        anchors.insert(anchor, a);
+    };
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
 
     let err_at = |offsets: &mut Offsets<'_>, char_index: usize, msg: String, help: String| {
         let b = offsets.byte(char_index);
-        let end = text.get(b..).and_then(|s| s.chars().next()).map_or(b, |c| b + c.len_utf8());
+        let end = text.get(b..).and_then(|s| s.chars().next()).map_or(b, |c| b.saturating_add(c.len_utf8()));
         SourceError::new("qingdan::yaml::syntax", tr!("YAML 语法错误", "malformed YAML"))
             .at(src, Span::new(file, b, end), msg)
             .help(help)
@@ -168,10 +187,10 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
         };
         let start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index()).max(start);
-        let node = match event {
+        let (node, size) = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => continue,
             Event::DocumentStart(_) => {
-                documents += 1;
+                documents = documents.saturating_add(1);
                 if documents > 1 {
                     return Err(SourceError::new(
                         "qingdan::yaml::documents",
@@ -179,7 +198,7 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                     )
                     .at(
                         src,
-                        Span::new(file, start, end.max(start + 3)),
+                        Span::new(file, start, end.max(start.saturating_add(3))),
                         tr!("第二个文档从这里开始", "a second document starts here"),
                     )
                     .help(tr!("把每个清单放进单独的文件", "put each list in a file of its own")));
@@ -187,7 +206,7 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                 continue;
             }
             Event::Alias(id) => {
-                let Some((target, size)) = anchors.get(&id) else {
+                let Some(anchored) = anchors.get(&id) else {
                     return Err(err_at(
                         &mut offsets,
                         span.start.index(),
@@ -195,19 +214,26 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                         tr!("先用 `&名称` 定义锚点", "define the anchor with `&name` first"),
                     ));
                 };
-                nodes += *size;
-                alias_nodes += *size;
-                if nodes > limits.max_nodes || alias_nodes > limits.max_alias_nodes {
-                    return Err(budget_error(src, Span::new(file, start, end), limits));
+                let (target, size) = match anchored {
+                    Anchored::Copy(n, size) => (Some(n), *size),
+                    Anchored::TooLarge(size) => (None, *size),
+                };
+                nodes = nodes.saturating_add(size);
+                alias_nodes = alias_nodes.saturating_add(size);
+                let Some(target) = target.filter(|_| alias_nodes <= limits.max_alias_nodes) else {
+                    return Err(alias_error(src, Span::new(file, start, end), limits));
+                };
+                if nodes > limits.max_nodes {
+                    return Err(nodes_error(src, Span::new(file, start, end), limits));
                 }
                 let mut n = target.clone();
                 n.span = Span::new(file, start, end);
-                n
+                (n, size)
             }
             Event::Scalar(value, style, anchor, _tag) => {
-                nodes += 1;
+                nodes = nodes.saturating_add(1);
                 if nodes > limits.max_nodes {
-                    return Err(budget_error(src, Span::new(file, start, end), limits));
+                    return Err(nodes_error(src, Span::new(file, start, end), limits));
                 }
                 // saphyr's span of a quoted scalar runs on to the next token (over a trailing
                 // comment): end it at the closing quote.
@@ -215,22 +241,26 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                     ScalarStyle::DoubleQuoted | ScalarStyle::SingleQuoted => quoted_end(text, start).unwrap_or(end),
                     _ => end,
                 };
+                if value.len() > limits.max_scalar_bytes {
+                    return Err(too_long_error(src, Span::new(file, start, end), value.len(), limits));
+                }
                 let n = Node {
                     kind: NodeKind::Scalar { value: value.into_owned(), plain: style == ScalarStyle::Plain },
                     span: Span::new(file, start, end),
                 };
-                if anchor != 0 {
-                    anchors.insert(anchor, (n.clone(), 1));
-                }
-                n
+                remember(&mut anchors, anchor, &n, 1);
+                (n, 1)
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
-                nodes += 1;
+                nodes = nodes.saturating_add(1);
+                if nodes > limits.max_nodes {
+                    return Err(nodes_error(src, Span::new(file, start, end.max(start.saturating_add(1))), limits));
+                }
                 if stack.len() >= limits.max_depth {
                     return Err(SourceError::new("qingdan::yaml::depth", tr!("嵌套过深", "nesting too deep"))
                         .at(
                             src,
-                            Span::new(file, start, end.max(start + 1)),
+                            Span::new(file, start, end.max(start.saturating_add(1))),
                             tr!("超过 {} 层", "deeper than {} levels", limits.max_depth),
                         )
                         .help(tr!(
@@ -239,17 +269,17 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                         )));
                 }
                 if matches!(event, Event::SequenceStart(..)) {
-                    stack.push(Frame::Seq { items: Vec::new(), start, anchor });
+                    stack.push(Frame::Seq { items: Vec::new(), start, anchor, size: 1 });
                 } else {
-                    stack.push(Frame::Map { entries: Vec::new(), key: None, start, anchor });
+                    stack.push(Frame::Map { entries: Vec::new(), key: None, start, anchor, size: 1 });
                 }
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = stack.pop() else { continue };
-                let (kind, fstart, anchor) = match frame {
-                    Frame::Seq { items, start, anchor } => (NodeKind::Seq(items), start, anchor),
-                    Frame::Map { entries, start, anchor, .. } => (NodeKind::Map(entries), start, anchor),
+                let (kind, fstart, anchor, size) = match frame {
+                    Frame::Seq { items, start, anchor, size } => (NodeKind::Seq(items), start, anchor, size),
+                    Frame::Map { entries, start, anchor, size, .. } => (NodeKind::Map(entries), start, anchor, size),
                 };
                 // A flow collection ends at its closing bracket. A block collection's end event
                 // comes with the next token, which may be far on: it ends with its last child.
@@ -264,23 +294,20 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                 // The end event of a flow collection starts at its closing bracket (its own end
                 // may run on over a trailing comment).
                 let fend = if flow && matches!(text.as_bytes().get(start), Some(b'}' | b']')) {
-                    start + 1
+                    start.saturating_add(1)
                 } else if flow {
                     end.max(fstart)
                 } else {
                     last_child.unwrap_or(fstart).max(fstart)
                 };
                 let mut fend = fend;
-                while fend > fstart && text.as_bytes().get(fend - 1).is_some_and(u8::is_ascii_whitespace) {
-                    fend -= 1;
+                while fend > fstart && text.as_bytes().get(fend.saturating_sub(1)).is_some_and(u8::is_ascii_whitespace)
+                {
+                    fend = fend.saturating_sub(1);
                 }
                 let n = Node { kind, span: Span::new(file, fstart, fend) };
-                if anchor != 0 {
-                    // Bounded: every node of `n` was counted against the budget when it was made.
-                    let size = n.size();
-                    anchors.insert(anchor, (n.clone(), size));
-                }
-                n
+                remember(&mut anchors, anchor, &n, size);
+                (n, size)
             }
         };
         match stack.last_mut() {
@@ -289,11 +316,17 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                     root = Some(node);
                 }
             }
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
-                None => *key = Some(node),
-                Some(k) => entries.push((k, node)),
-            },
+            Some(Frame::Seq { items, size: total, .. }) => {
+                items.push(node);
+                *total = total.saturating_add(size);
+            }
+            Some(Frame::Map { entries, key, size: total, .. }) => {
+                match key.take() {
+                    None => *key = Some(node),
+                    Some(k) => entries.push((k, node)),
+                }
+                *total = total.saturating_add(size);
+            }
         }
     }
     Ok(root)
@@ -316,13 +349,43 @@ fn quoted_end(text: &str, start: usize) -> Option<usize> {
                 chars.next();
                 continue;
             }
-            return Some(start + i + 1);
+            return Some(start.saturating_add(i).saturating_add(1));
         }
     }
     None
 }
 
-fn budget_error(src: &SourceFile, span: Span, limits: Limits) -> SourceError {
+fn too_long_error(src: &SourceFile, span: Span, len: usize, limits: Limits) -> SourceError {
+    // Point at the value's first characters, not at all of it.
+    let head = src
+        .slice(span)
+        .char_indices()
+        .nth(20)
+        .map_or(span.end as usize, |(i, _)| (span.start as usize).saturating_add(i));
+    SourceError::new("qingdan::yaml::too_long", tr!("值过长", "a value is too long"))
+        .at(
+            src,
+            Span::new(span.file, span.start as usize, head),
+            tr!(
+                "这个值有 {} 字节，上限 {} 字节",
+                "this value is {} bytes long; the limit is {}",
+                len,
+                limits.max_scalar_bytes
+            ),
+        )
+        .help(tr!(
+            "清单中的名称、依据和备注都应简短；长篇文字请放在单独的文件里并在备注中引用",
+            "names, bases and notes in a list are short; keep long texts in a file of their own and refer to it"
+        ))
+}
+
+fn nodes_error(src: &SourceFile, span: Span, limits: Limits) -> SourceError {
+    SourceError::new("qingdan::yaml::too_large", tr!("文件中的值过多", "too many values in one file"))
+        .at(src, span, tr!("到这里超过 {} 个值", "more than {} values by here", limits.max_nodes))
+        .help(tr!("把清单拆成按部门的多个文件", "split the list into one file per department"))
+}
+
+fn alias_error(src: &SourceFile, span: Span, limits: Limits) -> SourceError {
     SourceError::new(
         "qingdan::yaml::too_large",
         tr!("YAML 展开后过大（疑似别名炸弹）", "YAML expands too far (an alias bomb?)"),
@@ -381,6 +444,46 @@ mod tests {
             prev = c;
         }
         let e = parse_str(&s).err().map(|e| e.code);
+        assert_eq!(e, Some("qingdan::yaml::too_large"));
+    }
+
+    #[test]
+    fn nested_anchors_are_not_copied_once_per_level() {
+        // Sixty nested anchors around a list of 300,000 values once copied the list at every
+        // level: 1.5 GB and half a minute for a 600 kB file. Large anchored nodes are no longer
+        // copied; aliasing one is refused.
+        let inner = vec!["x"; 300_000].join(",");
+        let opens: String = (0..60).map(|i| format!("&a{i} [")).collect();
+        let s = format!("a: {opens}[{inner}]{}\n", "]".repeat(60));
+        let started = std::time::Instant::now();
+        assert!(parse_str(&s).is_ok());
+        assert!(started.elapsed().as_secs() < 20, "took {:?}", started.elapsed());
+        let s = format!("a: {opens}[{inner}]{}\nb: *a59\n", "]".repeat(60));
+        assert_eq!(parse_str(&s).err().map(|e| e.code), Some("qingdan::yaml::too_large"));
+        // Small anchors still expand.
+        let root = parse_str("a: &x [1, 2]\nb: *x\n").ok().flatten();
+        let Some(Node { kind: NodeKind::Map(entries), .. }) = root else { panic!("not a map") };
+        assert!(matches!(&entries[1].1.kind, NodeKind::Seq(v) if v.len() == 2));
+    }
+
+    #[test]
+    fn long_values_are_refused() {
+        let f = SourceFile::new("t.yaml", "a: 0123456789abcdefghijklmnopqrstuvwxyz\n");
+        let limits = Limits { max_scalar_bytes: 16, ..Limits::default() };
+        let e = parse(&f, FileId(0), limits).err();
+        assert_eq!(e.as_ref().map(|e| e.code), Some("qingdan::yaml::too_long"));
+        // The label covers the value's first characters only.
+        let span = e.and_then(|e| e.span).map(|s| f.slice(s).to_string());
+        assert_eq!(span.as_deref(), Some("0123456789abcdefghij"));
+        let limits = Limits { max_scalar_bytes: 64, ..Limits::default() };
+        assert!(parse(&f, FileId(0), limits).is_ok());
+    }
+
+    #[test]
+    fn empty_collections_count_against_the_node_limit() {
+        let s = format!("[{}]", "[], {}, ".repeat(100));
+        let f = SourceFile::new("t.yaml", s);
+        let e = parse(&f, FileId(0), Limits { max_nodes: 50, ..Limits::default() }).err().map(|e| e.code);
         assert_eq!(e, Some("qingdan::yaml::too_large"));
     }
 

@@ -335,6 +335,13 @@ fn template(cx: Ctx<'_>, p: &Pair<'_, Rule>) -> R<Template> {
 
 fn expr_path(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Expr> {
     let span = cx.span(&p);
+    if p.clone().into_inner().count() > super::MAX_OPERATORS {
+        return Err(super::too_complex(
+            cx.src,
+            span,
+            tr!("字段访问超过 {} 层", "more than {} field accesses in a row", super::MAX_OPERATORS),
+        ));
+    }
     let mut inner = p.into_inner();
     let Some(first) = inner.next() else {
         return Err(cx.error(span, tr!("缺少字段", "missing field"), String::new()));
@@ -349,6 +356,15 @@ fn expr_path(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Expr> {
 
 fn expr(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Expr> {
     let span = cx.span(&p);
+    // The Pratt parser recurses once per prefix operator and per right-associative operator.
+    let operators = p.clone().into_inner().filter(|q| q.as_rule() != Rule::postfix).count();
+    if operators > super::MAX_OPERATORS {
+        return Err(super::too_complex(
+            cx.src,
+            span,
+            tr!("一层中的运算符超过 {} 个", "more than {} operators at one level", super::MAX_OPERATORS),
+        ));
+    }
     PRATT
         .map_primary(|q| postfix(cx, q))
         .map_prefix(|op, rhs| {
@@ -389,6 +405,13 @@ fn expr(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Expr> {
 }
 
 fn postfix(cx: Ctx<'_>, p: Pair<'_, Rule>) -> R<Expr> {
+    if p.clone().into_inner().count() > super::MAX_OPERATORS {
+        return Err(super::too_complex(
+            cx.src,
+            cx.span(&p),
+            tr!("字段访问超过 {} 层", "more than {} field accesses in a row", super::MAX_OPERATORS),
+        ));
+    }
     let mut inner = p.into_inner();
     let Some(first) = inner.next() else { unreachable!("a postfix expression has a primary") };
     let mut e = primary(cx, first)?;
