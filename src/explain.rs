@@ -324,34 +324,15 @@ pub fn trace_text(t: &ItemTrace) -> String {
         if m.normalized != m.name {
             out.push_str(&format!("    {}{}\n", tr!("规范化名称：", "normalised: "), m.normalized));
         }
-        let lookup = |found: &Option<String>, yes: String, no: String| match found {
-            Some(v) => format!("{yes}{v}"),
-            None => no,
-        };
-        out.push_str(&format!(
-            "    {}\n",
-            lookup(
-                &m.shared,
-                tr!("共享目录：", "sharing catalog: "),
-                tr!("共享目录：未收录", "sharing catalog: not listed")
-            )
-        ));
-        out.push_str(&format!(
-            "    {}\n",
-            lookup(
-                &m.certificate,
-                tr!("保留证明清单：", "retained certificates: "),
-                tr!("保留证明清单：未收录", "retained certificates: not listed")
-            )
-        ));
-        out.push_str(&format!(
-            "    {}\n",
-            lookup(
-                &m.catch_all,
-                tr!("兜底表述：", "catch-all wording: "),
-                tr!("兜底表述：无", "catch-all wording: none")
-            )
-        ));
+        // What each reference table says of the material: (found, label, when absent).
+        let lookups = [
+            (&m.shared, tr!("共享目录：", "sharing catalog: "), tr!("未收录", "not listed")),
+            (&m.certificate, tr!("保留证明清单：", "retained certificates: "), tr!("未收录", "not listed")),
+            (&m.catch_all, tr!("兜底表述：", "catch-all wording: "), tr!("无", "none")),
+        ];
+        for (found, label, absent) in lookups {
+            out.push_str(&format!("    {label}{}\n", found.as_deref().unwrap_or(&absent)));
+        }
         if !m.covered_by.is_empty() {
             out.push_str(&format!("    {}{}\n", tr!("可被替代：", "covered by: "), m.covered_by.join("、")));
         }

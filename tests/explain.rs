@@ -9,12 +9,7 @@
 
 mod common;
 
-use common::{AS_OF, qingdan, stderr, stdout};
-
-const RULES: &[&str] = &[
-    "QD101", "QD102", "QD103", "QD104", "QD105", "QD106", "QD107", "QD108", "QD201", "QD202", "QD203", "QD204",
-    "QD301", "QD302", "QD303", "QD401", "QD402", "QD403", "QD901", "QD902", "QD903",
-];
+use common::{AS_OF, SPEC_RULES as RULES, qingdan, stderr, stdout};
 
 #[test]
 fn explain_every_rule() {

@@ -9,15 +9,10 @@
 
 mod common;
 
-use common::{check_json, root};
+use common::{SPEC_RULES, check_json, root};
 use qingdan::corpus::config::PolicySource;
 use qingdan::corpus::reference::References;
 use qingdan::policy;
-
-const SPEC_RULES: &[&str] = &[
-    "QD101", "QD102", "QD103", "QD104", "QD105", "QD106", "QD107", "QD108", "QD201", "QD202", "QD203", "QD204",
-    "QD301", "QD302", "QD303", "QD401", "QD402", "QD403", "QD901", "QD902", "QD903",
-];
 
 #[test]
 fn every_spec_rule_is_written_in_the_policy_language() {

@@ -17,6 +17,12 @@ use qingdan::diag::Problems;
 use qingdan::eval::{self, RunOptions};
 use qingdan::report::{self, Report};
 
+/// The rule ids of SPEC §3, in order.
+pub const SPEC_RULES: &[&str] = &[
+    "QD101", "QD102", "QD103", "QD104", "QD105", "QD106", "QD107", "QD108", "QD201", "QD202", "QD203", "QD204",
+    "QD301", "QD302", "QD303", "QD401", "QD402", "QD403", "QD901", "QD902", "QD903",
+];
+
 /// The fixed check date of all tests.
 pub const AS_OF: &str = "2026-11-22";
 
