@@ -73,19 +73,48 @@ pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
     line_starts: Arc<[u32]>,
+    /// About every [`CHECKPOINT`] bytes, on a character boundary: (byte offset, characters from
+    /// its line's start). Columns on long lines (a file written on one line) are then counted
+    /// from the nearest checkpoint, not from the start of the line for every finding.
+    checkpoints: Arc<[(u32, u32)]>,
 }
+
+/// Distance between column checkpoints, in bytes.
+const CHECKPOINT: usize = 4096;
 
 impl SourceFile {
     #[must_use]
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut starts = vec![0u32];
+        let mut checkpoints = Vec::new();
+        let mut next_checkpoint = CHECKPOINT;
+        let mut column = 0u32;
         for (i, b) in text.bytes().enumerate() {
+            let char_start = (b as i8) >= -0x40; // not a UTF-8 continuation byte
+            if i >= next_checkpoint && char_start {
+                checkpoints.push((u32::try_from(i).unwrap_or(u32::MAX), column));
+                next_checkpoint = i.saturating_add(CHECKPOINT);
+            }
             if b == b'\n' {
-                starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
+                starts.push(u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX));
+                column = 0;
+            } else if char_start {
+                column = column.saturating_add(1);
             }
         }
-        SourceFile { name: name.into(), text, line_starts: starts.into() }
+        SourceFile { name: name.into(), text, line_starts: starts.into(), checkpoints: checkpoints.into() }
+    }
+
+    /// Characters from `line_start` to `offset` (both on character boundaries of one line).
+    fn chars_between(&self, line_start: usize, offset: usize) -> usize {
+        let at = u32::try_from(offset).unwrap_or(u32::MAX);
+        let i = self.checkpoints.partition_point(|&(pos, _)| pos <= at);
+        let (from, counted) = match i.checked_sub(1).and_then(|k| self.checkpoints.get(k)) {
+            Some(&(pos, chars)) if pos as usize >= line_start => (pos as usize, chars as usize),
+            _ => (line_start, 0),
+        };
+        counted.saturating_add(self.text.get(from..offset).map_or(0, |s| s.chars().count()))
     }
 
     #[must_use]
@@ -119,7 +148,7 @@ impl SourceFile {
     pub fn line_col(&self, offset: usize) -> LineCol {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
         let (line, start) = self.line_of(offset);
-        let column = self.text.get(start..offset).map_or(0, |s| s.chars().count());
+        let column = self.chars_between(start, offset);
         LineCol { line: line + 1, column: column + 1 }
     }
 
@@ -194,7 +223,7 @@ impl SourceCode for SourceFile {
             from_line = first_line;
             to_line = last_line;
         }
-        let column = text.get(line_start..start).map_or(0, |s| s.chars().count());
+        let column = self.chars_between(line_start, floor_char_boundary(text, start));
         let data = text.get(from..to).unwrap_or("").as_bytes();
         Ok(Box::new(MietteSpanContents::new_named(
             self.name.to_string(),
@@ -265,5 +294,26 @@ mod tests {
         assert_eq!(f.line_col(off), LineCol { line: 2, column: 9 });
         let off = f.text().find('运').unwrap_or(0);
         assert_eq!(f.line_col(off), LineCol { line: 1, column: 9 });
+    }
+
+    #[test]
+    fn columns_on_long_lines_use_checkpoints_and_agree_with_counting() {
+        // Three long lines of mixed one- and three-byte characters: every offset's column is the
+        // number of characters before it on its line.
+        let line: String = (0..3000).map(|i| if i % 3 == 0 { '运' } else { 'a' }).collect();
+        let text = format!("{line}\n{line}{line}\nx\n{line}");
+        let f = SourceFile::new("long.yaml", text.as_str());
+        assert!(f.checkpoints.len() > 3);
+        let mut line_no = 1;
+        let mut column = 1;
+        for (off, c) in text.char_indices() {
+            assert_eq!(f.line_col(off), LineCol { line: line_no, column }, "at byte {off}");
+            if c == '\n' {
+                line_no += 1;
+                column = 1;
+            } else {
+                column += 1;
+            }
+        }
     }
 }

@@ -543,3 +543,67 @@ proptest! {
         compile_str(&text);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// fix, then check: a fixed finding is not reported again
+
+/// Findings counted by (rule, item, material name, message).
+fn fingerprints(corpus: &Corpus, findings: &[eval::Finding]) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for f in findings {
+        let item = f.item.and_then(|i| corpus.items.get(i as usize));
+        let material =
+            item.zip(f.material).and_then(|(it, m)| it.materials.get(m as usize)).map(|m| m.name.value.as_str());
+        let key = format!("{} | {:?} | {:?} | {}", builtin().rules[f.rule].id, f.item, material, f.message);
+        *out.entry(key).or_insert(0) += 1;
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn fixed_findings_are_not_reported_again(items in prop::collection::vec(gen_item(), 1..5), chain in any::<bool>()) {
+        let text = render_file("大庆市", &items, chain);
+        let program = builtin();
+        let run = |c: &Corpus| eval::run(program, c, refs(), &RunOptions::all(program, as_of()));
+        let before = Corpus::from_text("f.yaml", &text, refs(), Some("大庆市"), LoadOptions::default()).unwrap();
+        let findings = run(&before);
+        let mut edits = Vec::new();
+        let mut owners = Vec::new(); // for each edit, the finding it fixes
+        for (k, f) in findings.iter().enumerate() {
+            let Some(fx) = &f.fix else { continue };
+            if fx.applicability == qingdan::syntax::ast::Applicability::Display || f.waived_by.is_some() || f.eval_error {
+                continue;
+            }
+            for e in qingdan::fix::edits(&before, fx) {
+                edits.push(e);
+                owners.push(k);
+            }
+        }
+        let (after_text, applied) = qingdan::fix::apply(&text, &edits);
+        // A finding is fixed when every edit it asked for was applied.
+        let mut fixed = std::collections::BTreeMap::<String, usize>::new();
+        for (k, f) in findings.iter().enumerate() {
+            let mine: Vec<usize> = owners.iter().enumerate().filter(|(_, o)| **o == k).map(|(i, _)| i).collect();
+            if !mine.is_empty() && mine.iter().all(|i| applied.contains(i)) {
+                for (key, n) in fingerprints(&before, std::slice::from_ref(f)) {
+                    *fixed.entry(key).or_insert(0) += n;
+                }
+            }
+        }
+        // The fixed text still loads…
+        let after = Corpus::from_text("f.yaml", &after_text, refs(), Some("大庆市"), LoadOptions::default());
+        prop_assert!(after.is_ok(), "the fixed text does not load:\n{after_text}\n{}", after.err().map(|p| common::render_problems(&p)).unwrap_or_default());
+        let after = after.unwrap();
+        // …and no fixed finding comes back.
+        let was = fingerprints(&before, &findings);
+        let now = fingerprints(&after, &run(&after));
+        for (key, n) in &fixed {
+            let left = was.get(key).copied().unwrap_or(0).saturating_sub(*n);
+            let again = now.get(key).copied().unwrap_or(0);
+            prop_assert!(again <= left, "fixed, yet reported again: {key}\n--- before:\n{text}\n--- after:\n{after_text}");
+        }
+    }
+}
