@@ -7,6 +7,7 @@
 //! 4. [`eval`]: rules × items → findings, in parallel, deterministic.
 //! 5. [`report`]: findings → human (miette), JSON and the other formats.
 
+pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod corpus;

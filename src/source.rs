@@ -77,6 +77,9 @@ pub struct SourceFile {
     /// its line's start). Columns on long lines (a file written on one line) are then counted
     /// from the nearest checkpoint, not from the start of the line for every finding.
     checkpoints: Arc<[(u32, u32)]>,
+    /// Lines before the text's first line: a fragment cut from a larger file at a line start
+    /// reports the lines of that file (see [`SourceFile::fragment`]).
+    line_base: u32,
 }
 
 /// Distance between column checkpoints, in bytes.
@@ -103,7 +106,23 @@ impl SourceFile {
                 column = column.saturating_add(1);
             }
         }
-        SourceFile { name: name.into(), text, line_starts: starts.into(), checkpoints: checkpoints.into() }
+        SourceFile {
+            name: name.into(),
+            text,
+            line_starts: starts.into(),
+            checkpoints: checkpoints.into(),
+            line_base: 0,
+        }
+    }
+
+    /// A piece of the file `name` that starts at the beginning of its line `first_line`
+    /// (1-based): line numbers are reported as in the whole file; columns are unchanged because
+    /// the piece starts at a line start.
+    #[must_use]
+    pub fn fragment(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>, first_line: usize) -> Self {
+        let mut f = SourceFile::new(name, text);
+        f.line_base = u32::try_from(first_line.saturating_sub(1)).unwrap_or(u32::MAX);
+        f
     }
 
     /// Characters from `line_start` to `offset` (both on character boundaries of one line).
@@ -149,7 +168,7 @@ impl SourceFile {
         let offset = floor_char_boundary(&self.text, offset.min(self.text.len()));
         let (line, start) = self.line_of(offset);
         let column = self.chars_between(start, offset);
-        LineCol { line: line + 1, column: column + 1 }
+        LineCol { line: line + 1 + self.line_base as usize, column: column + 1 }
     }
 
     /// The text of a span (empty if the span does not fit the file).
@@ -229,7 +248,7 @@ impl SourceCode for SourceFile {
             self.name.to_string(),
             data,
             SourceSpan::new(from.into(), to - from),
-            from_line,
+            from_line + self.line_base as usize,
             column,
             to_line - from_line + 1,
         )))
@@ -246,6 +265,12 @@ impl SourceMap {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A map of these files, `FileId(0)` first.
+    #[must_use]
+    pub fn from_files(files: Vec<SourceFile>) -> Self {
+        SourceMap { files }
     }
 
     pub fn add(&mut self, file: SourceFile) -> FileId {

@@ -324,18 +324,8 @@ pub fn load_session_with(
     opts: &PolicyOpts,
     overrides: &std::collections::HashMap<PathBuf, String>,
 ) -> Result<Session, Problems> {
-    let discovery = corpus::discover(paths, config).map_err(Problems::from)?;
-    let refs = corpus::references(&discovery)?;
-    let program = policy::load(&policy_sources(&discovery.config.policies, opts), &refs)?;
-    let n = discovery.file_count();
-    let bar = (n >= PROGRESS_FROM_FILES && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new(u64::try_from(n).unwrap_or(u64::MAX));
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
-            bar.set_style(style);
-        }
-        bar.set_message(tr!("读取清单", "reading lists"));
-        bar
-    });
+    let (discovery, refs, program) = load_setup(paths, config, opts)?;
+    let bar = progress_bar(discovery.file_count());
     let tick = || {
         if let Some(b) = &bar {
             b.inc(1);
@@ -348,11 +338,31 @@ pub fn load_session_with(
     Ok(Session { discovery, refs, corpus: corpus?, program })
 }
 
-/// Per-rule levels from the configuration and the command line.
-fn levels(session: &Session, args: &CheckArgs) -> Vec<Option<Level>> {
-    levels_for(&session.program, &session.discovery.config, args)
+/// Configuration, reference tables and policies: everything but the list files.
+fn load_setup(
+    paths: &[PathBuf],
+    config: Option<&Path>,
+    opts: &PolicyOpts,
+) -> Result<(Discovery, References, Program), Problems> {
+    let discovery = corpus::discover(paths, config).map_err(Problems::from)?;
+    let refs = corpus::references(&discovery)?;
+    let program = policy::load(&policy_sources(&discovery.config.policies, opts), &refs)?;
+    Ok((discovery, refs, program))
 }
 
+/// A progress bar over `n` files, on a terminal and for enough files to be worth one.
+fn progress_bar(n: usize) -> Option<indicatif::ProgressBar> {
+    (n >= PROGRESS_FROM_FILES && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(u64::try_from(n).unwrap_or(u64::MAX));
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}") {
+            bar.set_style(style);
+        }
+        bar.set_message(tr!("检查清单", "checking lists"));
+        bar
+    })
+}
+
+/// Per-rule levels from the configuration and the command line.
 fn levels_for(program: &Program, cfg: &crate::corpus::config::Config, args: &CheckArgs) -> Vec<Option<Level>> {
     let select: &[String] = if args.select.is_empty() { &cfg.select } else { &args.select };
     let ignore: Vec<&String> = cfg.ignore.iter().chain(&args.ignore).collect();
@@ -401,20 +411,40 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     // Spreadsheets given directly are imported in memory and checked like lists.
     let sheets = import::spreadsheet_inputs(&args.paths)?;
     sheets.print_notes();
-    let session = load_session_with(&args.paths, cli.config.as_deref(), &args.policies, &sheets.overrides)?;
+    let (discovery, refs, program) = load_setup(&args.paths, cli.config.as_deref(), &args.policies)?;
+    let as_of = args.as_of.unwrap_or_else(Date::today);
+    let run_opts = RunOptions { as_of, levels: levels_for(&program, &discovery.config, args) };
+    let bar = progress_bar(discovery.file_count());
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let opts = crate::check::CheckOptions {
+        run: &run_opts,
+        with_edits: matches!(args.format, Format::Json | Format::Sarif),
+        overrides: &sheets.overrides,
+        tick: &tick,
+        batch: crate::check::BATCH,
+    };
     if args.load_only {
-        let c = &session.corpus;
-        println!("{} files, {} items, {} materials", c.lists.len(), c.items.len(), c.material_count());
+        let s = crate::check::load_only(&discovery, &refs, &opts);
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let s = s?;
+        println!("{} files, {} items, {} materials", s.files, s.items, s.materials);
         return Ok(Outcome::Clean);
     }
-    for note in &session.corpus.notes {
+    let checked = crate::check::check(&discovery, &refs, &program, &opts);
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let checked = checked?;
+    for note in &checked.notes {
         eprintln!("{}", tr!("注意：{}", "note: {}", note));
     }
-    let as_of = args.as_of.unwrap_or_else(Date::today);
-    let opts = RunOptions { as_of, levels: levels(&session, args) };
-    let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
-    let edits = matches!(args.format, Format::Json | Format::Sarif);
-    let mut report = Report::with_edits(&session.corpus, &session.refs, &session.program, &findings, edits);
+    let mut report = checked.report;
     if let Some(path) = &args.write_baseline {
         let b = Baseline::of(&report);
         b.write(path).map_err(Problems::from)?;
@@ -423,7 +453,7 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
             tr!("基线已写入 `{}`：{} 个问题", "wrote baseline `{}`: {} findings", path.display(), b.findings.len())
         );
     }
-    let baseline_path = args.baseline.clone().or_else(|| session.discovery.config.baseline.clone());
+    let baseline_path = args.baseline.clone().or_else(|| discovery.config.baseline.clone());
     if let Some(path) = baseline_path.filter(|_| args.write_baseline.is_none()) {
         let b = Baseline::read(&path).map_err(Problems::from)?;
         let gone = b.apply(&mut report);
@@ -443,22 +473,53 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
             }
         }
     }
-    let mut text = match args.format {
+    let text = match args.format {
         Format::Json => json::render(&report),
-        Format::Sarif => sarif::render(&report, &session.refs),
+        Format::Sarif => sarif::render(&report, &refs),
         Format::Github => github::render(&report),
         Format::Junit => junit::render(&report),
         Format::Markdown => markdown::render(&report),
         Format::Human => {
+            // Written as it is rendered: the findings of a national corpus run to gigabytes.
             let color = args.output.is_none() && use_color();
-            human::render(&report, color, 110, args.quiet)
+            write_output_with(args.output.as_deref(), &mut |w| {
+                human::render_to(&report, color, 110, args.quiet, w)?;
+                if args.statistics {
+                    w.write_all(human::statistics(&report).as_bytes())?;
+                }
+                Ok(())
+            })?;
+            return Ok(if report.fails(args.fail_on.into()) { Outcome::Findings } else { Outcome::Clean });
         }
     };
-    if args.statistics && args.format == Format::Human {
-        text.push_str(&human::statistics(&report));
-    }
     write_output(args.output.as_deref(), &text)?;
     Ok(if report.fails(args.fail_on.into()) { Outcome::Findings } else { Outcome::Clean })
+}
+
+/// Writes through `f` to the file `path`, or to standard output, buffered.
+fn write_output_with(
+    path: Option<&Path>,
+    f: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Problems> {
+    let failed = |p: &Path, e: std::io::Error| {
+        Problems::from(
+            SourceError::new("qingdan::io", tr!("无法写入 `{}`：{}", "cannot write `{}`: {}", p.display(), e))
+                .help(tr!("检查输出路径", "check the output path")),
+        )
+    };
+    match path {
+        Some(p) => {
+            let file = std::fs::File::create(p).map_err(|e| failed(p, e))?;
+            let mut w = std::io::BufWriter::new(file);
+            f(&mut w).and_then(|()| w.flush()).map_err(|e| failed(p, e))
+        }
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = f(&mut w).and_then(|()| w.flush());
+            Ok(())
+        }
+    }
 }
 
 fn rules(cli: &Cli, args: &RulesArgs) -> Result<Outcome, Problems> {
@@ -740,7 +801,7 @@ fn report_cmd(cli: &Cli, args: &ReportArgs) -> Result<Outcome, Problems> {
             session.corpus.lists.iter().filter_map(|l| l.header.title.as_ref()).map(|t| t.value.as_str()).collect();
         (titles.len() == 1).then(|| titles.first().map(|t| (*t).to_string())).flatten()
     });
-    let html = crate::report::html::render(&report, &lists, as_of, title.as_deref());
+    let html = crate::report::html::render(&report, &session.corpus, &lists, as_of, title.as_deref());
     write_output(args.output.as_deref(), &html)?;
     if let Some(p) = &args.output {
         eprintln!("{}", tr!("报告已写入 `{}`", "report written to `{}`", p.display()));

@@ -11,6 +11,7 @@
 //! `item.legal_days ?? 0`. This is checked statically; a value that is nonetheless absent at run
 //! time is an evaluation error for that item, never a silent pass.
 
+pub mod scope;
 pub mod types;
 
 use std::collections::HashMap;

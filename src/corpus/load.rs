@@ -693,6 +693,23 @@ impl<'a> Loader<'a> {
         Some(m)
     }
 
+    /// Loads one item written alone: a fragment of a list file cut out again for the
+    /// cross-file pass of a streaming check (`crate::check`).
+    pub fn item_fragment(mut self, root: &Node, header: &ListHeader) -> Result<Item, Vec<SourceError>> {
+        match self.item(root, header) {
+            Some(item) if self.errors.is_empty() => Ok(item),
+            _ => Err(self.finish()),
+        }
+    }
+
+    /// Loads one chain written alone (see [`Loader::item_fragment`]).
+    pub fn chain_fragment(mut self, root: &Node) -> Result<Chain, Vec<SourceError>> {
+        match self.chain(root) {
+            Some(chain) if self.errors.is_empty() => Ok(chain),
+            _ => Err(self.finish()),
+        }
+    }
+
     fn chain(&mut self, node: &Node) -> Option<Chain> {
         let entries = self.entries(node, &CHAIN_KEYS, &tr!("一件事", "a chain"))?;
         let mut name = None;

@@ -122,6 +122,14 @@ impl Corpus {
         }
     }
 
+    /// A corpus of the given files, lists (one per file, same order), items and chains.
+    #[must_use]
+    pub fn from_parts(sources: SourceMap, lists: Vec<ListFile>, items: Vec<Item>, chains: Vec<Chain>) -> Corpus {
+        let mut corpus = Corpus { sources, lists, items, chains, notes: Vec::new(), code_index: HashMap::new() };
+        corpus.index();
+        corpus
+    }
+
     /// A corpus of one in-memory text (policy examples, tests).
     pub fn from_text(
         name: &str,
@@ -178,6 +186,48 @@ impl Discovery {
     /// The list files, in load order (their index is their [`FileId`]).
     pub fn paths(&self) -> impl Iterator<Item = &Path> {
         self.files.iter().map(|(p, _)| p.as_path())
+    }
+
+    /// Reads and decodes list file `index`, or takes its text from `overrides` (spreadsheets
+    /// imported in memory, `fix` checking its edits before writing).
+    pub fn read(
+        &self,
+        index: usize,
+        overrides: &HashMap<PathBuf, String>,
+    ) -> Result<(SourceFile, Option<String>), SourceError> {
+        let Some((path, _)) = self.files.get(index) else {
+            return Err(SourceError::new("qingdan::io", tr!("没有第 {} 个文件", "no file number {}", index))
+                .help(tr!("这是 qingdan 的缺陷，请报告", "this is a bug in qingdan; please report it")));
+        };
+        match overrides.get(path) {
+            Some(text) => Ok((SourceFile::new(path.display().to_string(), text.as_str()), None)),
+            None => read_text_within(path, self.limits.max_file_bytes),
+        }
+    }
+
+    /// The jurisdiction and code pattern list file `index` is checked with: its own corpus
+    /// configuration's, else the run's.
+    fn settings(&self, index: usize) -> DirSettings {
+        self.files.get(index).map_or_else(
+            || DirSettings { jurisdiction: self.config.jurisdiction.clone(), code_pattern: default_pattern() },
+            |(_, s)| s.clone(),
+        )
+    }
+
+    /// Loads list file `index` alone, as the only file (`FileId(0)`) of a corpus: the streaming
+    /// check (`crate::check`) loads, checks and drops files one at a time.
+    pub fn load_alone(
+        &self,
+        index: usize,
+        refs: &References,
+        overrides: &HashMap<PathBuf, String>,
+    ) -> Result<Corpus, Vec<SourceError>> {
+        let (src, note) = self.read(index, overrides).map_err(|e| vec![e])?;
+        let settings = self.settings(index);
+        let (lf, items, chains) = load_text(&src, FileId(0), 0, refs, &settings, LoadOptions::default(), &self.limits)?;
+        let mut corpus = Corpus::from_parts(SourceMap::from_files(vec![src]), vec![lf], items, chains);
+        corpus.notes.extend(note);
+        Ok(corpus)
     }
 }
 
@@ -453,12 +503,9 @@ pub fn load_with_overrides(
         .files
         .par_iter()
         .enumerate()
-        .map(|(i, (path, settings))| {
+        .map(|(i, (_, settings))| {
             tick();
-            let (src, note) = match overrides.get(path) {
-                Some(text) => (SourceFile::new(path.display().to_string(), text.as_str()), None),
-                None => read_text_within(path, d.limits.max_file_bytes).map_err(|e| vec![e])?,
-            };
+            let (src, note) = d.read(i, overrides).map_err(|e| vec![e])?;
             let id = FileId(u32::try_from(i).unwrap_or(u32::MAX));
             let list = u32::try_from(i).unwrap_or(u32::MAX);
             let (lf, items, chains) = load_text(&src, id, list, refs, settings, LoadOptions::default(), &d.limits)?;

@@ -213,3 +213,82 @@ pub struct Chain {
     pub steps: Vec<Spanned<String>>,
     pub span: Span,
 }
+
+/// Calls `f` on every span of a value, to move it to another file.
+fn spans<T>(s: &mut Spanned<T>, f: &mut dyn FnMut(&mut Span)) {
+    f(&mut s.span);
+}
+
+fn opt_spans<T>(s: &mut Option<Spanned<T>>, f: &mut dyn FnMut(&mut Span)) {
+    if let Some(s) = s {
+        f(&mut s.span);
+    }
+}
+
+fn citation_spans(cs: &mut [Citation], f: &mut dyn FnMut(&mut Span)) {
+    for c in cs {
+        spans(&mut c.text, f);
+    }
+}
+
+fn waiver_spans(ws: &mut [Waiver], f: &mut dyn FnMut(&mut Span)) {
+    for w in ws {
+        spans(&mut w.rule, f);
+        opt_spans(&mut w.reason, f);
+        opt_spans(&mut w.approved_by, f);
+        opt_spans(&mut w.expires, f);
+        f(&mut w.span);
+    }
+}
+
+impl Item {
+    /// Moves every span of the item to file `file` (the streaming check checks items cut out of
+    /// their files as files of their own).
+    pub fn relocate(&mut self, file: FileId) {
+        let f = &mut |s: &mut Span| s.file = file;
+        f(&mut self.span);
+        spans(&mut self.code, f);
+        spans(&mut self.name, f);
+        opt_spans(&mut self.item_type, f);
+        opt_spans(&mut self.department, f);
+        citation_spans(&mut self.basis, f);
+        opt_spans(&mut self.handling, f);
+        opt_spans(&mut self.promise, f);
+        opt_spans(&mut self.legal_days, f);
+        opt_spans(&mut self.promised_days, f);
+        opt_spans(&mut self.visits, f);
+        opt_spans(&mut self.online, f);
+        self.departments.iter_mut().for_each(|d| spans(d, f));
+        opt_spans(&mut self.steps, f);
+        opt_spans(&mut self.in_hall, f);
+        opt_spans(&mut self.extendable, f);
+        opt_spans(&mut self.citywide, f);
+        self.complex.iter_mut().for_each(|c| spans(c, f));
+        opt_spans(&mut self.superior, f);
+        opt_spans(&mut self.fee, f);
+        waiver_spans(&mut self.waivers, f);
+        for m in &mut self.materials {
+            f(&mut m.span);
+            spans(&mut m.name, f);
+            opt_spans(&mut m.kind, f);
+            opt_spans(&mut m.source, f);
+            opt_spans(&mut m.acquisition, f);
+            opt_spans(&mut m.provider, f);
+            citation_spans(&mut m.basis, f);
+            opt_spans(&mut m.copies, f);
+            opt_spans(&mut m.format, f);
+            opt_spans(&mut m.note, f);
+            waiver_spans(&mut m.waivers, f);
+        }
+    }
+}
+
+impl Chain {
+    /// Moves every span of the chain to file `file` (see [`Item::relocate`]).
+    pub fn relocate(&mut self, file: FileId) {
+        let f = &mut |s: &mut Span| s.file = file;
+        f(&mut self.span);
+        spans(&mut self.name, f);
+        self.steps.iter_mut().for_each(|s| spans(s, f));
+    }
+}

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{Diagnostic, Report};
+use crate::corpus::Corpus;
 use crate::corpus::model::Date;
 use crate::i18n::{Lang, lang};
 use crate::lists::Lists;
@@ -130,8 +131,7 @@ fn severity_label(d: &Diagnostic) -> (&'static str, String) {
 
 /// Renders the report.
 #[must_use]
-pub fn render(report: &Report<'_>, lists: &Lists, as_of: Date, title: Option<&str>) -> String {
-    let corpus = report.corpus;
+pub fn render(report: &Report<'_>, corpus: &Corpus, lists: &Lists, as_of: Date, title: Option<&str>) -> String {
     let s = &report.summary;
     let mut h = String::with_capacity(64 * 1024);
     let html_lang = if lang() == Lang::Zh { "zh-CN" } else { "en" };

@@ -68,9 +68,24 @@ impl MietteDiagnostic for Shown<'_> {
 /// terminal, `NO_COLOR`, or a fixed plain width in tests).
 #[must_use]
 pub fn render(report: &Report<'_>, color: bool, width: usize, quiet: bool) -> String {
+    let mut out = Vec::new();
+    let _ = render_to(report, color, width, quiet, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`render`], written out one finding at a time (a national corpus can have a million).
+pub fn render_to(
+    report: &Report<'_>,
+    color: bool,
+    width: usize,
+    quiet: bool,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
     let mut out = String::new();
+    // Findings are sorted by file: each file's text is fetched once.
+    let mut current: Option<(crate::source::FileId, Option<std::borrow::Cow<'_, SourceFile>>)> = None;
     if !quiet {
         for d in &report.diagnostics {
             let mut help = d.help.clone();
@@ -113,13 +128,18 @@ pub fn render(report: &Report<'_>, color: bool, width: usize, quiet: bool) -> St
             } else {
                 format!("{} {}", d.rule, d.name)
             };
-            let shown = Shown { d, src: report.corpus.sources.get(d.span.file), code, help };
+            if current.as_ref().is_none_or(|(id, _)| *id != d.span.file) {
+                current = Some((d.span.file, report.sources.get(d.span.file)));
+            }
+            let src = current.as_ref().and_then(|(_, s)| s.as_deref());
+            let shown = Shown { d, src, code, help };
+            out.clear();
             let _ = handler.render_report(&mut out, &shown);
+            w.write_all(out.as_bytes())?;
         }
     }
-    out.push_str(&summary_line(report));
-    out.push('\n');
-    out
+    w.write_all(summary_line(report).as_bytes())?;
+    w.write_all(b"\n")
 }
 
 /// "检查了 3 个文件、64 个事项、310 份材料：7 个错误，2 个警告，0 个提示（1 个已豁免）"

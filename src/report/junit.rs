@@ -15,8 +15,8 @@ fn esc(s: &str) -> String {
 #[must_use]
 pub fn render(report: &Report<'_>) -> String {
     let mut by_file: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
-    for (_, src) in report.corpus.sources.files() {
-        by_file.entry(src.name().to_string()).or_default();
+    for name in report.sources.names() {
+        by_file.entry(name).or_default();
     }
     for d in &report.diagnostics {
         by_file.entry(d.file.clone()).or_default().push(d);

@@ -14,14 +14,19 @@ pub mod junit;
 pub mod markdown;
 pub mod sarif;
 
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use crate::compile::Program;
 use crate::corpus::Corpus;
+use crate::corpus::Discovery;
 use crate::corpus::config::Level;
 use crate::corpus::reference::References;
 use crate::eval::Finding;
-use crate::source::Span;
+use crate::source::{FileId, SourceFile, SourceMap, Span};
 
 /// A citation as reported.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -92,6 +97,9 @@ pub struct Diagnostic {
     /// message (see [`fingerprint`]).
     #[serde(skip)]
     pub fingerprint: String,
+    /// The index of the finding's item in the corpus it was found in.
+    #[serde(skip)]
+    pub item_index: Option<u32>,
 }
 
 /// A fingerprint that survives lines moving: FNV-1a over rule, item code, normalised material
@@ -134,9 +142,39 @@ pub struct Summary {
     pub gone: Option<usize>,
 }
 
+/// Where the texts of a report's files come from, for the formats that quote them.
+pub enum Sources<'a> {
+    /// Held in memory.
+    Loaded(&'a SourceMap),
+    /// Read again when quoted: a streaming check does not keep the files it has checked.
+    Reread { discovery: &'a Discovery, overrides: &'a HashMap<PathBuf, String> },
+}
+
+impl Sources<'_> {
+    /// The names of all list files, in order.
+    #[must_use]
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            Sources::Loaded(map) => map.files().map(|(_, f)| f.name().to_string()).collect(),
+            Sources::Reread { discovery, .. } => discovery.paths().map(|p| p.display().to_string()).collect(),
+        }
+    }
+
+    /// The text of file `id`; `None` when it cannot be read (any more).
+    #[must_use]
+    pub fn get(&self, id: FileId) -> Option<Cow<'_, SourceFile>> {
+        match self {
+            Sources::Loaded(map) => map.get(id).map(Cow::Borrowed),
+            Sources::Reread { discovery, overrides } => {
+                discovery.read(id.0 as usize, overrides).ok().map(|(src, _)| Cow::Owned(src))
+            }
+        }
+    }
+}
+
 /// Everything a format needs.
 pub struct Report<'a> {
-    pub corpus: &'a Corpus,
+    pub sources: Sources<'a>,
     pub program: &'a Program,
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
@@ -272,9 +310,10 @@ impl<'a> Report<'a> {
                 ),
                 span: f.span,
                 level: f.level,
+                item_index: f.item,
             });
         }
-        Report { corpus, program, diagnostics, summary }
+        Report { sources: Sources::Loaded(&corpus.sources), program, diagnostics, summary }
     }
 
     /// True when a finding that is not waived is at or above `fail_on`.

@@ -1,0 +1,621 @@
+//! `qingdan check` over a corpus of any size: files are loaded, checked and dropped one at a time,
+//! and only the cross-item indexes stay in memory (SPEC §10).
+//!
+//! **Phase 1** checks every file on its own, in parallel: every item rule runs, with `same_code`
+//! answered within the file; chain rules do not run. A file leaves behind its findings, already
+//! resolved for output ([`Diagnostic`]), its items' codes (hashed) and where each item and chain
+//! is written — about 20 bytes per item.
+//!
+//! **Phase 2** deals with the items whose findings can depend on other files: items whose code
+//! another item also uses (when an enabled rule calls `same_code`) and items a chain names, with
+//! the chains (when a chain rule is enabled). Each is cut out of its file again at its line start
+//! and parsed alone; together they form a small corpus on which every rule runs, and their
+//! phase-1 findings are replaced. Connected items (a chain and its steps, items sharing a code)
+//! are always checked together, in batches of at most [`BATCH`] pieces, so memory stays bounded
+//! whatever the corpus size. An item that cannot be parsed alone (an alias to an anchor outside
+//! it, a flow sequence after non-ASCII text on its line) is taken from its whole file instead.
+//!
+//! A policy that uses `items` or `chains` as a value inside a rule needs every item at once: then
+//! the corpus is loaded whole, as the other commands do.
+//!
+//! The result is the same as checking the whole corpus in memory, finding for finding and byte
+//! for byte: `tests/streaming.rs` compares the two on the sample and generated corpora.
+#![deny(clippy::arithmetic_side_effects)]
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+
+use rayon::prelude::*;
+
+use crate::compile::Program;
+use crate::compile::scope::Scope;
+use crate::corpus::load::{LoadOptions, Loader};
+use crate::corpus::model::{Chain, Item, ListFile};
+use crate::corpus::reference::References;
+use crate::corpus::{self, Corpus, Discovery, yaml};
+use crate::diag::{Problems, SourceError};
+use crate::eval::{self, RunOptions};
+use crate::report::{Diagnostic, Report, Sources, Summary};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::tr;
+
+/// Most pieces (items and chains) checked together in phase 2.
+pub const BATCH: usize = 100_000;
+
+/// What a check needs besides the corpus and the policy.
+pub struct CheckOptions<'a> {
+    pub run: &'a RunOptions,
+    /// Work out the text edits of fixes (JSON and SARIF carry them).
+    pub with_edits: bool,
+    /// Texts to read instead of some files (spreadsheets imported in memory).
+    pub overrides: &'a HashMap<PathBuf, String>,
+    /// Called once per file loaded (a progress bar).
+    pub tick: &'a (dyn Fn() + Sync),
+    /// Most pieces checked together in phase 2 ([`BATCH`]; tests make it small).
+    pub batch: usize,
+}
+
+/// The outcome: the report (whose texts are read again when a format quotes them) and notes for
+/// the user (files decoded from GB18030).
+pub struct Checked<'a> {
+    pub report: Report<'a>,
+    pub notes: Vec<String>,
+}
+
+/// Where an item or a chain is written: from the start of its first line to its end.
+#[derive(Debug, Clone, Copy)]
+struct Piece {
+    /// Byte offset of the start of the line the piece starts on.
+    line_start: u32,
+    /// Byte offset where the piece itself starts (after `- ` and indentation).
+    start: u32,
+    end: u32,
+    /// 1-based line number of `line_start`.
+    line: u32,
+}
+
+/// What phase 1 keeps of one file.
+struct FileResult {
+    diagnostics: Vec<Diagnostic>,
+    items: usize,
+    materials: usize,
+    /// Per item, in order: its code's hash.
+    codes: Vec<u64>,
+    /// Per item, where it is written (empty when no cross-file rule is enabled).
+    item_pieces: Vec<Piece>,
+    /// Per chain: where it is written and the hashes of its steps' codes.
+    chains: Vec<(Piece, Vec<u64>)>,
+    list: Option<ListFile>,
+    note: Option<String>,
+}
+
+fn code_hash(code: &str) -> u64 {
+    // `DefaultHasher::new()` has fixed keys: the same code hashes alike in every run.
+    let mut h = std::hash::DefaultHasher::new();
+    code.hash(&mut h);
+    h.finish()
+}
+
+/// Checks the discovered corpus. Problems loading any file stop the run (exit code 2), after
+/// every file has been read, so that all of them are reported together.
+pub fn check<'a>(
+    d: &'a Discovery,
+    refs: &References,
+    program: &'a Program,
+    opts: &CheckOptions<'a>,
+) -> Result<Checked<'a>, Problems> {
+    let enabled = |i: usize| opts.run.levels.get(i).copied().flatten().is_some();
+    let widest = program.rules.iter().enumerate().filter(|(i, _)| enabled(*i)).map(|(_, r)| r.scope()).max();
+    if widest == Some(Scope::Corpus) {
+        return check_whole(d, refs, program, opts);
+    }
+    let scopes: HashSet<Scope> =
+        program.rules.iter().enumerate().filter(|(i, _)| enabled(*i)).map(|(_, r)| r.scope()).collect();
+    let cross = Cross { same_code: scopes.contains(&Scope::SameCode), chains: scopes.contains(&Scope::Chain) };
+
+    let results: Vec<Result<FileResult, Vec<SourceError>>> = (0..d.file_count())
+        .into_par_iter()
+        .map(|i| {
+            (opts.tick)();
+            check_file(d, refs, program, opts, i, cross)
+        })
+        .collect();
+    let mut files = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(f) => files.push(f),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        let n = errors.len();
+        return Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors));
+    }
+
+    let mut summary = Summary { files: files.len(), ..Summary::default() };
+    let mut notes = Vec::new();
+    for f in &mut files {
+        summary.items = summary.items.saturating_add(f.items);
+        summary.materials = summary.materials.saturating_add(f.materials);
+        notes.extend(f.note.take());
+    }
+    let batches = plan(&files, cross, opts.batch.max(1));
+    let mut diagnostics: Vec<Diagnostic>;
+    if batches.is_empty() {
+        diagnostics = files.iter_mut().flat_map(|f| std::mem::take(&mut f.diagnostics)).collect();
+    } else {
+        let replaced: HashSet<(u32, u32)> = batches
+            .iter()
+            .flatten()
+            .filter_map(|n| match *n {
+                Node::Item { file, item } => Some((file, item)),
+                Node::Chain { .. } => None,
+            })
+            .collect();
+        diagnostics = Vec::new();
+        for (fi, f) in files.iter_mut().enumerate() {
+            let fi = u32::try_from(fi).unwrap_or(u32::MAX);
+            diagnostics.extend(
+                std::mem::take(&mut f.diagnostics)
+                    .into_iter()
+                    .filter(|dg| dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i)))),
+            );
+        }
+        for batch in &batches {
+            diagnostics.extend(check_batch(d, refs, program, opts, &files, batch)?);
+        }
+        sort(&mut diagnostics);
+    }
+    count(&mut summary, &diagnostics);
+    let report =
+        Report { sources: Sources::Reread { discovery: d, overrides: opts.overrides }, program, diagnostics, summary };
+    Ok(Checked { report, notes })
+}
+
+/// Only loads the files (and drops them), counting what they hold: the baseline of the
+/// benchmark that compares `check` with loading alone.
+pub fn load_only(d: &Discovery, refs: &References, opts: &CheckOptions<'_>) -> Result<Summary, Problems> {
+    let results: Vec<Result<(usize, usize), Vec<SourceError>>> = (0..d.file_count())
+        .into_par_iter()
+        .map(|i| {
+            (opts.tick)();
+            let c = d.load_alone(i, refs, opts.overrides)?;
+            Ok((c.items.len(), c.material_count()))
+        })
+        .collect();
+    let mut summary = Summary { files: results.len(), ..Summary::default() };
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok((items, materials)) => {
+                summary.items = summary.items.saturating_add(items);
+                summary.materials = summary.materials.saturating_add(materials);
+            }
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(summary)
+    } else {
+        let n = errors.len();
+        Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors))
+    }
+}
+
+/// Which cross-file rules are enabled.
+#[derive(Debug, Clone, Copy)]
+struct Cross {
+    same_code: bool,
+    chains: bool,
+}
+
+impl Cross {
+    fn any(self) -> bool {
+        self.same_code || self.chains
+    }
+}
+
+/// The piece of `text` that `span` covers, from the start of its line.
+fn piece(src: &SourceFile, span: Span) -> Piece {
+    let text = src.text();
+    let start = span.start as usize;
+    let line_start = text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |i| i.saturating_add(1));
+    let line = src.line_col(line_start).line;
+    Piece {
+        line_start: u32::try_from(line_start).unwrap_or(u32::MAX),
+        start: span.start,
+        end: span.end,
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+    }
+}
+
+fn check_file(
+    d: &Discovery,
+    refs: &References,
+    program: &Program,
+    opts: &CheckOptions<'_>,
+    index: usize,
+    cross: Cross,
+) -> Result<FileResult, Vec<SourceError>> {
+    let mut corpus = d.load_alone(index, refs, opts.overrides)?;
+    // Chains name items of other files: they are checked in phase 2.
+    let chains = std::mem::take(&mut corpus.chains);
+    let findings = eval::run(program, &corpus, refs, opts.run);
+    let report = Report::with_edits(&corpus, refs, program, &findings, opts.with_edits);
+    let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
+    let mut diagnostics = report.diagnostics;
+    for dg in &mut diagnostics {
+        dg.span.file = file;
+    }
+    let src = corpus.sources.get(FileId(0));
+    let (item_pieces, chain_pieces) = match src.filter(|_| cross.any()) {
+        Some(src) => (
+            corpus.items.iter().map(|it| piece(src, it.span)).collect(),
+            chains
+                .iter()
+                .map(|c| (piece(src, c.span), c.steps.iter().map(|s| code_hash(&s.value)).collect()))
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    Ok(FileResult {
+        diagnostics,
+        items: corpus.items.len(),
+        materials: corpus.material_count(),
+        codes: corpus.items.iter().map(|it| code_hash(&it.code.value)).collect(),
+        item_pieces,
+        chains: chain_pieces,
+        list: corpus.lists.into_iter().next(),
+        note: corpus.notes.into_iter().next(),
+    })
+}
+
+/// A piece checked in phase 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Node {
+    Item { file: u32, item: u32 },
+    Chain { file: u32, chain: u32 },
+}
+
+impl Node {
+    fn file(self) -> u32 {
+        match self {
+            Node::Item { file, .. } | Node::Chain { file, .. } => file,
+        }
+    }
+}
+
+/// The pieces phase 2 must check, grouped into batches of connected pieces.
+fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
+    if !cross.any() {
+        return Vec::new();
+    }
+    let mut uses: HashMap<u64, u32> = HashMap::new();
+    for f in files {
+        for &h in &f.codes {
+            let n = uses.entry(h).or_insert(0);
+            *n = n.saturating_add(1);
+        }
+    }
+    let named: HashSet<u64> = if cross.chains {
+        files.iter().flat_map(|f| f.chains.iter().flat_map(|(_, steps)| steps.iter().copied())).collect()
+    } else {
+        HashSet::new()
+    };
+    // Union-find over the pieces: items with one code, and a chain with the items it names.
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut by_code: HashMap<u64, usize> = HashMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while let Some(&p) = parent.get(x) {
+            if p == x {
+                break;
+            }
+            let gp = parent.get(p).copied().unwrap_or(p);
+            if let Some(slot) = parent.get_mut(x) {
+                *slot = gp;
+            }
+            x = p;
+        }
+        x
+    }
+    fn union(parent: &mut [usize], a: usize, b: usize) {
+        let (ra, rb) = (find(parent, a), find(parent, b));
+        if ra != rb
+            && let Some(slot) = parent.get_mut(ra.max(rb))
+        {
+            *slot = ra.min(rb);
+        }
+    }
+    for (fi, f) in files.iter().enumerate() {
+        let file = u32::try_from(fi).unwrap_or(u32::MAX);
+        for (ii, &h) in f.codes.iter().enumerate() {
+            let shared = cross.same_code && uses.get(&h).copied().unwrap_or(0) > 1;
+            if !(shared || named.contains(&h)) {
+                continue;
+            }
+            let id = nodes.len();
+            nodes.push(Node::Item { file, item: u32::try_from(ii).unwrap_or(u32::MAX) });
+            parent.push(id);
+            // Items sharing a code stay together even for chain rules alone: a step names the
+            // first item with its code.
+            match by_code.get(&h) {
+                Some(&first) => union(&mut parent, first, id),
+                None => {
+                    by_code.insert(h, id);
+                }
+            }
+        }
+    }
+    if cross.chains {
+        for (fi, f) in files.iter().enumerate() {
+            let file = u32::try_from(fi).unwrap_or(u32::MAX);
+            for (ci, (_, steps)) in f.chains.iter().enumerate() {
+                let id = nodes.len();
+                nodes.push(Node::Chain { file, chain: u32::try_from(ci).unwrap_or(u32::MAX) });
+                parent.push(id);
+                for h in steps {
+                    if let Some(&item) = by_code.get(h) {
+                        union(&mut parent, item, id);
+                    }
+                }
+            }
+        }
+    }
+    // Components in order of their first piece; batches of whole components.
+    let mut components: HashMap<usize, Vec<Node>> = HashMap::new();
+    for (id, &n) in nodes.iter().enumerate() {
+        components.entry(find(&mut parent, id)).or_default().push(n);
+    }
+    let mut components: Vec<Vec<Node>> = components.into_values().collect();
+    components.sort_by_key(|c| c.iter().min().copied());
+    let mut batches: Vec<Vec<Node>> = Vec::new();
+    for c in components {
+        match batches.last_mut() {
+            Some(b) if b.len().saturating_add(c.len()) <= batch => b.extend(c),
+            _ => batches.push(c),
+        }
+    }
+    for b in &mut batches {
+        b.sort();
+    }
+    batches
+}
+
+/// One piece loaded alone: its text as a file of its own, and the item or chain.
+enum Loaded {
+    Item(SourceFile, Box<Item>),
+    Chain(SourceFile, Chain),
+}
+
+/// The pieces of one file, loaded: (position in the batch, piece, offset of the piece's text in
+/// its file).
+type FilePieces = Result<Vec<(usize, Loaded, u32)>, Vec<SourceError>>;
+
+/// Cuts `p` out of `src`: the text before the piece on its first line becomes spaces, so the
+/// piece parses alone and every offset and column stays what it was in the file.
+fn cut(src: &SourceFile, p: Piece) -> Option<SourceFile> {
+    let text = src.text();
+    let prefix = text.get(p.line_start as usize..p.start as usize)?;
+    if !prefix.is_ascii() {
+        return None;
+    }
+    // The rest of the last line too, when it holds only a comment: a fix that removes a last
+    // material removes its line break with it.
+    let line_end = text.get(p.end as usize..).map_or(p.end as usize, |rest| {
+        let eol = rest.find('\n').map_or(rest.len(), |i| i.saturating_add(1));
+        let tail = rest.get(..eol).unwrap_or("").trim_start();
+        if tail.is_empty() || tail.starts_with('#') { (p.end as usize).saturating_add(eol) } else { p.end as usize }
+    });
+    let body = text.get(p.start as usize..line_end)?;
+    let mut cut = String::with_capacity(prefix.len().saturating_add(body.len()));
+    cut.extend(std::iter::repeat_n(' ', prefix.len()));
+    cut.push_str(body);
+    Some(SourceFile::fragment(src.name(), cut, p.line as usize))
+}
+
+/// Loads piece `node` of file `src` (list `list`) as file `id` of the phase-2 corpus.
+fn load_piece(
+    src: &SourceFile,
+    refs: &References,
+    list: &ListFile,
+    p: Piece,
+    node: Node,
+    id: FileId,
+    code: Option<u64>,
+) -> Option<Loaded> {
+    let frag = cut(src, p)?;
+    let root = yaml::parse(&frag, id, yaml::Limits::default()).ok().flatten()?;
+    let loader = Loader::new(&frag, &refs.registry, id.0, LoadOptions::default());
+    match node {
+        Node::Item { .. } => {
+            let item = loader.item_fragment(&root, &list.header).ok()?;
+            // The piece must be the item it was in its file.
+            (Some(code_hash(&item.code.value)) == code && item.span.start == p.start.saturating_sub(p.line_start))
+                .then(|| Loaded::Item(frag, Box::new(item)))
+        }
+        Node::Chain { .. } => loader.chain_fragment(&root).ok().map(|c| Loaded::Chain(frag, c)),
+    }
+}
+
+/// Phase 2 for one batch: its pieces form a corpus of their own, checked with every rule.
+fn check_batch(
+    d: &Discovery,
+    refs: &References,
+    program: &Program,
+    opts: &CheckOptions<'_>,
+    files: &[FileResult],
+    batch: &[Node],
+) -> Result<Vec<Diagnostic>, Problems> {
+    // The files of the batch, each read once (in parallel); pieces keep the batch's order.
+    let mut by_file: Vec<(u32, Vec<(usize, Node)>)> = Vec::new();
+    for (k, &n) in batch.iter().enumerate() {
+        match by_file.last_mut() {
+            Some((f, v)) if *f == n.file() => v.push((k, n)),
+            _ => by_file.push((n.file(), vec![(k, n)])),
+        }
+    }
+    let loaded: Vec<FilePieces> = by_file
+        .par_iter()
+        .map(|(fi, nodes)| {
+            let Some((f, list)) = files.get(*fi as usize).and_then(|f| Some((f, f.list.as_ref()?))) else {
+                return Ok(Vec::new());
+            };
+            let (src, _) = d.read(*fi as usize, opts.overrides).map_err(|e| vec![e])?;
+            let mut whole: Option<Corpus> = None;
+            let mut out = Vec::with_capacity(nodes.len());
+            for &(k, n) in nodes {
+                let id = FileId(u32::try_from(k).unwrap_or(u32::MAX));
+                let (p, code) = match n {
+                    Node::Item { item, .. } => {
+                        (f.item_pieces.get(item as usize).copied(), f.codes.get(item as usize).copied())
+                    }
+                    Node::Chain { chain, .. } => (f.chains.get(chain as usize).map(|(p, _)| *p), None),
+                };
+                let piece = p.and_then(|p| load_piece(&src, refs, list, p, n, id, code).map(|l| (l, p.line_start)));
+                let (l, base) = match piece {
+                    Some(x) => x,
+                    // Not parseable alone: take it from the whole file, parsed once.
+                    None => {
+                        if whole.is_none() {
+                            whole = Some(d.load_alone(*fi as usize, refs, opts.overrides)?);
+                        }
+                        let Some(w) = whole.as_ref() else { continue };
+                        let Some(wsrc) = w.sources.get(FileId(0)).cloned() else { continue };
+                        let l = match n {
+                            Node::Item { item, .. } => {
+                                let Some(mut it) = w.items.get(item as usize).cloned() else { continue };
+                                relocate_item(&mut it, id);
+                                Loaded::Item(wsrc, Box::new(it))
+                            }
+                            Node::Chain { chain, .. } => {
+                                let Some(mut c) = w.chains.get(chain as usize).cloned() else { continue };
+                                relocate_chain(&mut c, id);
+                                Loaded::Chain(wsrc, c)
+                            }
+                        };
+                        (l, 0)
+                    }
+                };
+                out.push((k, l, base));
+            }
+            Ok(out)
+        })
+        .collect();
+    let mut sources = Vec::with_capacity(batch.len());
+    let mut lists = Vec::with_capacity(batch.len());
+    let mut items = Vec::new();
+    let mut chains = Vec::new();
+    // Per phase-2 file: (file in the corpus, its offset there, the item's index in its file).
+    let mut origin: Vec<(FileId, u32, Option<u32>)> = Vec::with_capacity(batch.len());
+    let mut errors = Vec::new();
+    let mut pieces: Vec<(usize, Loaded, u32)> = Vec::with_capacity(batch.len());
+    for r in loaded {
+        match r {
+            Ok(mut v) => pieces.append(&mut v),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        let n = errors.len();
+        return Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors));
+    }
+    pieces.sort_by_key(|(k, _, _)| *k);
+    for (k, l, base) in pieces {
+        let Some(&n) = batch.get(k) else { continue };
+        let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
+        let Some(mut list) = files.get(n.file() as usize).and_then(|f| f.list.clone()) else { continue };
+        list.file = id;
+        lists.push(list);
+        let item_index = match n {
+            Node::Item { item, .. } => Some(item),
+            Node::Chain { .. } => None,
+        };
+        origin.push((FileId(n.file()), base, item_index));
+        match l {
+            Loaded::Item(src, mut it) => {
+                relocate_item(&mut it, id);
+                sources.push(src);
+                items.push(*it);
+            }
+            Loaded::Chain(src, mut c) => {
+                relocate_chain(&mut c, id);
+                sources.push(src);
+                chains.push(c);
+            }
+        }
+    }
+    let corpus = Corpus::from_parts(SourceMap::from_files(sources), lists, items, chains);
+    let findings = eval::run(program, &corpus, refs, opts.run);
+    let report = Report::with_edits(&corpus, refs, program, &findings, opts.with_edits);
+    let mut out = report.diagnostics;
+    for dg in &mut out {
+        let Some(&(file, base, item_index)) = origin.get(dg.span.file.0 as usize) else { continue };
+        dg.span = Span { file, start: dg.span.start.saturating_add(base), end: dg.span.end.saturating_add(base) };
+        // Findings on the item of this piece replace its phase-1 findings.
+        dg.item_index = item_index;
+    }
+    Ok(out)
+}
+
+/// Moves an item to file `id` of the phase-2 corpus (its list is that file's list).
+fn relocate_item(it: &mut Item, id: FileId) {
+    it.list = id.0;
+    it.relocate(id);
+}
+
+fn relocate_chain(c: &mut Chain, id: FileId) {
+    c.list = id.0;
+    c.relocate(id);
+}
+
+/// Orders findings as the evaluator does: by file, position, rule and message.
+fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|a, b| {
+        (a.span.file, a.span.start, &a.rule, &a.message, a.span.end).cmp(&(
+            b.span.file,
+            b.span.start,
+            &b.rule,
+            &b.message,
+            b.span.end,
+        ))
+    });
+}
+
+/// Counts the findings for the summary.
+fn count(summary: &mut Summary, diagnostics: &[Diagnostic]) {
+    for dg in diagnostics {
+        if dg.waived {
+            summary.waived = summary.waived.saturating_add(1);
+            continue;
+        }
+        match dg.level {
+            corpus::config::Level::Error => summary.errors = summary.errors.saturating_add(1),
+            corpus::config::Level::Warning => summary.warnings = summary.warnings.saturating_add(1),
+            corpus::config::Level::Info => summary.infos = summary.infos.saturating_add(1),
+        }
+        let n = summary.by_rule.entry(dg.rule.clone()).or_default();
+        *n = n.saturating_add(1);
+    }
+}
+
+/// The whole corpus in memory, for policies that need it.
+fn check_whole<'a>(
+    d: &'a Discovery,
+    refs: &References,
+    program: &'a Program,
+    opts: &CheckOptions<'a>,
+) -> Result<Checked<'a>, Problems> {
+    let corpus = corpus::load_with_overrides(d, refs, opts.tick, opts.overrides)?;
+    let findings = eval::run(program, &corpus, refs, opts.run);
+    let report = Report::with_edits(&corpus, refs, program, &findings, opts.with_edits);
+    let report = Report {
+        sources: Sources::Reread { discovery: d, overrides: opts.overrides },
+        program,
+        diagnostics: report.diagnostics,
+        summary: report.summary,
+    };
+    Ok(Checked { report, notes: corpus.notes })
+}

@@ -1,0 +1,126 @@
+//! The streaming check (`qingdan::check`) gives the same report as checking the whole corpus in
+//! memory, byte for byte, whatever the batch size of its cross-file phase.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    reason = "tests may fail loudly"
+)]
+
+mod common;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{as_of, check_json, root};
+use qingdan::check::{self, CheckOptions};
+use qingdan::corpus;
+use qingdan::corpus::config::PolicySource;
+use qingdan::eval::RunOptions;
+use qingdan::policy;
+use qingdan::report::json;
+
+/// The JSON report of the streaming check, with phase-2 batches of at most `batch` pieces.
+fn stream_json(paths: &[&Path], policies: &[PolicySource], batch: usize) -> String {
+    let paths: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
+    let d = corpus::discover(&paths, None).unwrap();
+    let refs = corpus::references(&d).unwrap();
+    let program = policy::load(policies, &refs).unwrap();
+    let run = RunOptions::all(&program, as_of());
+    let overrides = HashMap::new();
+    let opts = CheckOptions { run: &run, with_edits: true, overrides: &overrides, tick: &|| {}, batch };
+    let checked = check::check(&d, &refs, &program, &opts).unwrap_or_else(|p| panic!("{p:?}"));
+    json::render(&checked.report)
+}
+
+fn assert_same(paths: &[&Path]) {
+    let whole = check_json(paths).unwrap();
+    for batch in [check::BATCH, 3, 1] {
+        let streamed = stream_json(paths, &[PolicySource::Builtin], batch);
+        assert!(whole == streamed, "batch {batch}: {}", first_difference(&whole, &streamed));
+    }
+}
+
+fn first_difference(a: &str, b: &str) -> String {
+    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(0);
+    format!(
+        "first difference at line {}:\n  whole:    {}\n  streamed: {}",
+        line + 1,
+        a.lines().nth(line).unwrap_or(""),
+        b.lines().nth(line).unwrap_or("")
+    )
+}
+
+#[test]
+fn sample_corpus_streams_as_it_checks_whole() {
+    assert_same(&[&root().join("corpus")]);
+}
+
+/// Items whose codes recur in other files, chains over three files, waivers of cross-file rules
+/// (used and unused), an alias to an anchor in another item and flow-style items after a Chinese
+/// key (both cannot be cut out alone and are taken from the whole file).
+#[test]
+fn cross_file_items_and_chains_stream_as_they_check_whole() {
+    let dir = root().join("tests/fixtures/streaming");
+    assert_same(&[&dir]);
+    let report: serde_json::Value = serde_json::from_str(&stream_json(&[&dir], &[PolicySource::Builtin], 2)).unwrap();
+    let rules: Vec<&str> =
+        report["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    for cross in ["QD108", "QD302", "QD902"] {
+        assert!(rules.contains(&cross), "{cross} missing: {rules:?}");
+    }
+}
+
+#[test]
+fn generated_corpus_streams_as_it_checks_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_qingdan-gen"))
+        .args(["--items", "1500", "--files", "7", "--seed", "3", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let whole = check_json(&[dir.path()]).unwrap();
+    for batch in [check::BATCH, 50] {
+        let streamed = stream_json(&[dir.path()], &[PolicySource::Builtin], batch);
+        assert!(whole == streamed, "batch {batch}: {}", first_difference(&whole, &streamed));
+    }
+    // The generator plants cross-file findings: the comparison covers phase 2.
+    for cross in ["\"QD108\"", "\"QD302\""] {
+        assert!(whole.contains(cross), "{cross} not planted");
+    }
+}
+
+/// A rule that reads `items` as a value needs the whole corpus: the check loads it whole. (Each
+/// file of the fixture holds at most three items; the rule fires only when it sees all six.)
+#[test]
+fn a_rule_over_all_items_checks_the_whole_corpus() {
+    let policies = tempfile::tempdir().unwrap();
+    std::fs::write(
+        policies.path().join("QX001.qd"),
+        r#"rule QX001 large-corpus {
+  title    zh "清单库超过五个事项" en "More than five items"
+  severity info
+  cites    xzxkf.第三十条 "在办公场所公示"
+  when count(items) > 5
+  at item.name
+  message  zh "「{item.name}」所在清单库超过五个事项" en "`{item.name}` is in a corpus of more than five items"
+  help     zh "仅用于测试" en "a test rule"
+  example fail { items: [{code: "A-1", name: 甲}, {code: "A-2", name: 乙}, {code: "A-3", name: 丙}, {code: "A-4", name: 丁}, {code: "A-5", name: 戊}, {code: "A-6", name: 己}] }
+  example pass { items: [{code: "A-1", name: 甲}] }
+}
+"#,
+    )
+    .unwrap();
+    let dir = root().join("tests/fixtures/streaming");
+    let sources = [PolicySource::Builtin, PolicySource::Dir(policies.path().to_path_buf())];
+    let d = corpus::discover(std::slice::from_ref(&dir), None).unwrap();
+    let refs = corpus::references(&d).unwrap();
+    let program = policy::load(&sources, &refs).unwrap();
+    let rule = program.rules.iter().find(|r| r.id == "QX001").unwrap();
+    assert_eq!(rule.scope(), qingdan::compile::scope::Scope::Corpus);
+    let report = stream_json(&[&dir], &sources, check::BATCH);
+    assert_eq!(report.matches("\"rule\": \"QX001\"").count(), 6, "{report}");
+}
