@@ -272,7 +272,7 @@ fn push_verdicts(out: &mut String, verdicts: &[Verdict], indent: &str) {
                 ));
             }
             out.push_str(&format!("{indent}    {} {}\n", tr!("怎么改：", "what to do:"), d.help));
-            for c in &d.cites {
+            for c in d.cites.iter() {
                 out.push_str(&format!(
                     "{indent}    {}《{}》{}：{}\n",
                     tr!("依据", "basis"),

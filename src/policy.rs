@@ -56,6 +56,28 @@ fn qd_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), SourceError> {
 
 /// Loads, parses and compiles the policies of the given sources. Every error is reported.
 pub fn load(sources: &[PolicySource], refs: &References) -> Result<Program, Problems> {
+    parse(sources)?.compile(refs)
+}
+
+/// Policies read and parsed, not yet checked against the reference tables.
+pub struct Parsed {
+    map: SourceMap,
+    policies: Vec<ParsedPolicy>,
+}
+
+impl Parsed {
+    /// Checks and lowers the parsed policies.
+    pub fn compile(self, refs: &References) -> Result<Program, Problems> {
+        compile::compile(self.policies, refs, self.map)
+            .map_err(|e| Problems::new(tr!("策略有误：{} 处问题", "invalid policies: {} problems", e.len()), e))
+    }
+}
+
+/// Reads and parses the policies of the given sources (in parallel: this is most of the start-up
+/// time of a check, and it needs no reference table).
+pub fn parse(sources: &[PolicySource]) -> Result<Parsed, Problems> {
+    use rayon::prelude::*;
+
     let mut texts: Vec<SourceFile> = Vec::new();
     for s in sources {
         match s {
@@ -89,18 +111,22 @@ pub fn load(sources: &[PolicySource], refs: &References) -> Result<Program, Prob
         }
     }
     let mut map = SourceMap::new();
-    let mut parsed = Vec::new();
+    let ids: Vec<FileId> = texts.iter().map(|src| map.add(src.clone())).collect();
+    let results: Vec<_> = texts
+        .into_par_iter()
+        .zip(ids)
+        .map(|(src, id)| syntax::parse(&src, id).map(|ast| ParsedPolicy { src, file: id, ast }))
+        .collect();
+    let mut policies = Vec::new();
     let mut errors = Vec::new();
-    for src in texts {
-        let id: FileId = map.add(src.clone());
-        match syntax::parse(&src, id) {
-            Ok(ast) => parsed.push(ParsedPolicy { src, file: id, ast }),
+    for r in results {
+        match r {
+            Ok(p) => policies.push(p),
             Err(mut e) => errors.append(&mut e),
         }
     }
     if !errors.is_empty() {
         return Err(Problems::new(tr!("策略有误：{} 处问题", "invalid policies: {} problems", errors.len()), errors));
     }
-    compile::compile(parsed, refs, map)
-        .map_err(|e| Problems::new(tr!("策略有误：{} 处问题", "invalid policies: {} problems", e.len()), e))
+    Ok(Parsed { map, policies })
 }

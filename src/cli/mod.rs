@@ -345,8 +345,13 @@ fn load_setup(
     opts: &PolicyOpts,
 ) -> Result<(Discovery, References, Program), Problems> {
     let discovery = corpus::discover(paths, config).map_err(Problems::from)?;
-    let refs = corpus::references(&discovery)?;
-    let program = policy::load(&policy_sources(&discovery.config.policies, opts), &refs)?;
+    // The two slow parts of start-up, side by side.
+    let (refs, parsed) = rayon::join(
+        || corpus::references(&discovery),
+        || policy::parse(&policy_sources(&discovery.config.policies, opts)),
+    );
+    let refs = refs?;
+    let program = parsed?.compile(&refs)?;
     Ok((discovery, refs, program))
 }
 

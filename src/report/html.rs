@@ -311,7 +311,7 @@ pub fn render(report: &Report<'_>, corpus: &Corpus, lists: &Lists, as_of: Date, 
                         ))
                     );
                 }
-                for c in &d.cites {
+                for c in d.cites.iter() {
                     let number = c.number.as_deref().map(|n| format!("（{n}）")).unwrap_or_default();
                     let _ = write!(
                         h,

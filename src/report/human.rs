@@ -89,7 +89,7 @@ pub fn render_to(
     if !quiet {
         for d in &report.diagnostics {
             let mut help = d.help.clone();
-            for c in &d.cites {
+            for c in d.cites.iter() {
                 help.push('\n');
                 let number = c.number.as_deref().map(|n| format!("（{n}）")).unwrap_or_default();
                 if c.key_sentence.is_empty() || c.text.is_empty() {

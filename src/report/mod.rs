@@ -84,7 +84,8 @@ pub struct Diagnostic {
     pub title: String,
     pub message: String,
     pub help: String,
-    pub cites: Vec<CiteOut>,
+    /// Shared by the findings of one rule in one region: a national corpus has a million findings.
+    pub cites: std::sync::Arc<[CiteOut]>,
     pub waived: bool,
     #[serde(skip)]
     pub waiver: Option<WaiverOut>,
@@ -238,6 +239,7 @@ impl<'a> Report<'a> {
         };
         let mut diagnostics = Vec::with_capacity(findings.len());
         let mut trees = crate::fix::Trees::default();
+        let mut cites: HashMap<(usize, Option<&str>), std::sync::Arc<[CiteOut]>> = HashMap::new();
         for f in findings {
             let Some(rule) = program.rules.get(f.rule) else { continue };
             let item = f.item.and_then(|i| corpus.items.get(i as usize));
@@ -282,7 +284,10 @@ impl<'a> Report<'a> {
                 title: rule.title.get().to_string(),
                 message: f.message.clone(),
                 help: f.help.clone(),
-                cites: cites_for(program, refs, f.rule, region),
+                cites: cites
+                    .entry((f.rule, region))
+                    .or_insert_with(|| cites_for(program, refs, f.rule, region).into())
+                    .clone(),
                 waived,
                 waiver,
                 fix: f.fix.as_ref().map(|x| FixOut {
