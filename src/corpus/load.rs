@@ -5,7 +5,9 @@
 //! enumerated values are errors with a span and a "did you mean" — never silently dropped.
 //! Errors are collected for the whole file, not just the first.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use super::model::{
     ACQUISITION, COMPLEX, Chain, Citation, Date, Domain, FORMAT, HANDLING, ITEM_TYPE, Item, LEVEL, ListHeader,
@@ -19,17 +21,38 @@ use crate::source::{SourceFile, Span, Spanned};
 use crate::tr;
 
 /// The keys of one kind of mapping: canonical English key → accepted aliases.
-struct Keys(&'static [(&'static str, &'static [&'static str])]);
+struct Keys {
+    table: &'static [(&'static str, &'static [&'static str])],
+    /// Every spelling → canonical key, built on first use: a file has a key for every value, and
+    /// comparing it with each spelling in turn showed in profiles.
+    index: OnceLock<HashMap<&'static str, &'static str, BuildHasherDefault<Fnv>>>,
+}
 
-const FILE_KEYS: Keys = Keys(&[("list", &["清单"]), ("items", &["事项"]), ("chains", &["一件事"])]);
-const HEADER_KEYS: Keys = Keys(&[
+/// FNV-1a: keys are a few bytes long and come from a fixed table, so a simple hash does.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+static FILE_KEYS: Keys = Keys::new(&[("list", &["清单"]), ("items", &["事项"]), ("chains", &["一件事"])]);
+static HEADER_KEYS: Keys = Keys::new(&[
     ("title", &["标题"]),
     ("region", &["地区"]),
     ("level", &["层级"]),
     ("department", &["部门", "实施主体"]),
     ("version", &["版本"]),
 ]);
-const ITEM_KEYS: Keys = Keys(&[
+static ITEM_KEYS: Keys = Keys::new(&[
     ("code", &["事项编码"]),
     ("name", &["事项名称", "名称"]),
     ("type", &["事项类型"]),
@@ -52,7 +75,7 @@ const ITEM_KEYS: Keys = Keys(&[
     ("waivers", &["豁免"]),
     ("materials", &["申请材料"]),
 ]);
-const MATERIAL_KEYS: Keys = Keys(&[
+static MATERIAL_KEYS: Keys = Keys::new(&[
     ("name", &["材料名称", "名称"]),
     ("kind", &["材料类型"]),
     ("source", &["材料来源"]),
@@ -64,17 +87,21 @@ const MATERIAL_KEYS: Keys = Keys(&[
     ("note", &["备注"]),
     ("waivers", &["豁免"]),
 ]);
-const WAIVER_KEYS: Keys =
-    Keys(&[("rule", &["规则"]), ("reason", &["理由"]), ("approved_by", &["批准文件"]), ("expires", &["失效日期"])]);
-const CHAIN_KEYS: Keys = Keys(&[("name", &["名称", "一件事名称", "事项名称"]), ("steps", &["环节"])]);
-const CITATION_KEYS: Keys = Keys(&[("statute", &["法规"]), ("article", &["条款", "条"])]);
+static WAIVER_KEYS: Keys = Keys::new(&[
+    ("rule", &["规则"]),
+    ("reason", &["理由"]),
+    ("approved_by", &["批准文件"]),
+    ("expires", &["失效日期"]),
+]);
+static CHAIN_KEYS: Keys = Keys::new(&[("name", &["名称", "一件事名称", "事项名称"]), ("steps", &["环节"])]);
+static CITATION_KEYS: Keys = Keys::new(&[("statute", &["法规"]), ("article", &["条款", "条"])]);
 
 /// The key a file would use for a canonical field: the English key, or its first Chinese alias
 /// when the file writes Chinese keys. `material` selects the material table, else the item table.
 #[must_use]
 pub fn key_for(material: bool, canonical: &str, chinese: bool) -> Option<&'static str> {
     let table = if material { &MATERIAL_KEYS } else { &ITEM_KEYS };
-    let (en, zh) = table.0.iter().find(|(en, _)| *en == canonical)?;
+    let (en, zh) = table.table.iter().find(|(en, _)| *en == canonical)?;
     Some(if chinese { zh.first().copied().unwrap_or(en) } else { en })
 }
 
@@ -83,7 +110,7 @@ pub fn key_for(material: bool, canonical: &str, chinese: bool) -> Option<&'stati
 pub fn aliases(material: bool, canonical: &str) -> Vec<&'static str> {
     let table = if material { &MATERIAL_KEYS } else { &ITEM_KEYS };
     table
-        .0
+        .table
         .iter()
         .filter(|(en, _)| *en == canonical)
         .flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
@@ -91,6 +118,10 @@ pub fn aliases(material: bool, canonical: &str) -> Vec<&'static str> {
 }
 
 impl Keys {
+    const fn new(table: &'static [(&'static str, &'static [&'static str])]) -> Keys {
+        Keys { table, index: OnceLock::new() }
+    }
+
     fn canonical(&self, key: &str) -> Option<&'static str> {
         // Nearly every key is written exactly as in the table; every spelling in the table is
         // already normalised (a test checks), so an exact hit is what normalising would find.
@@ -98,11 +129,21 @@ impl Keys {
     }
 
     fn find(&self, k: &str) -> Option<&'static str> {
-        self.0.iter().find(|(en, zh)| *en == k || zh.contains(&k)).map(|(en, _)| *en)
+        let index = self.index.get_or_init(|| {
+            let mut index = HashMap::default();
+            // The first table entry with a spelling wins, as a search in table order would find.
+            for &(en, zh) in self.table {
+                for k in std::iter::once(en).chain(zh.iter().copied()) {
+                    index.entry(k).or_insert(en);
+                }
+            }
+            index
+        });
+        index.get(k).copied()
     }
 
     fn all(&self) -> impl Iterator<Item = &'static str> {
-        self.0.iter().flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
+        self.table.iter().flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
     }
 }
 
