@@ -503,7 +503,9 @@ impl<'a> Loader<'a> {
     fn strings(&mut self, node: Node, field: &str) -> Vec<Spanned<String>> {
         match node {
             Node { kind: NodeKind::Seq(items), .. } => {
-                items.into_iter().filter_map(|n| self.string(n, field)).collect()
+                let mut out = Vec::with_capacity(items.len());
+                out.extend(items.into_iter().filter_map(|n| self.string(n, field)));
+                out
             }
             n => self.string(n, field).into_iter().collect(),
         }
@@ -663,7 +665,11 @@ impl<'a> Loader<'a> {
                 "citywide" => item.citywide = self.boolean(&v, k),
                 "complex" => {
                     item.complex = match &v.kind {
-                        NodeKind::Seq(items) => items.iter().filter_map(|n| self.enumerated(n, k, &COMPLEX)).collect(),
+                        NodeKind::Seq(items) => {
+                            let mut out = Vec::with_capacity(items.len());
+                            out.extend(items.iter().filter_map(|n| self.enumerated(n, k, &COMPLEX)));
+                            out
+                        }
                         _ => self.enumerated(&v, k, &COMPLEX).into_iter().collect(),
                     }
                 }
@@ -672,7 +678,9 @@ impl<'a> Loader<'a> {
                 "waivers" => item.waivers = self.waivers(v),
                 "materials" => {
                     if let Some(seq) = self.seq(v, k) {
-                        item.materials = seq.into_iter().filter_map(|n| self.material(n)).collect();
+                        // Sized up front: a filtered iterator would grow the vector by doubling.
+                        item.materials = Vec::with_capacity(seq.len());
+                        item.materials.extend(seq.into_iter().filter_map(|n| self.material(n)));
                     }
                 }
                 _ => {}
