@@ -431,12 +431,12 @@ fn load_piece(
     let loader = Loader::new(&frag, &refs.registry, id.0, LoadOptions::default());
     match node {
         Node::Item { .. } => {
-            let item = loader.item_fragment(&root, &list.header).ok()?;
+            let item = loader.item_fragment(root, &list.header).ok()?;
             // The piece must be the item it was in its file.
             (Some(code_hash(&item.code.value)) == code && item.span.start == p.start.saturating_sub(p.line_start))
                 .then(|| Loaded::Item(frag, Box::new(item)))
         }
-        Node::Chain { .. } => loader.chain_fragment(&root).ok().map(|c| Loaded::Chain(frag, c)),
+        Node::Chain { .. } => loader.chain_fragment(root).ok().map(|c| Loaded::Chain(frag, c)),
     }
 }
 

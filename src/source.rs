@@ -89,22 +89,32 @@ impl SourceFile {
     #[must_use]
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
+        let bytes = text.as_bytes();
         let mut starts = vec![0u32];
-        let mut checkpoints = Vec::new();
+        starts
+            .extend(memchr::memchr_iter(b'\n', bytes).map(|i| u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX)));
+        // A checkpoint is the first character boundary at or after every CHECKPOINT bytes; its
+        // column is counted from the previous checkpoint when that is on the same line, so a file
+        // on one long line is still read once.
+        let mut checkpoints: Vec<(u32, u32)> = Vec::new();
+        let mut previous: Option<(usize, usize)> = None;
         let mut next_checkpoint = CHECKPOINT;
-        let mut column = 0u32;
-        for (i, b) in text.bytes().enumerate() {
-            let char_start = (b as i8) >= -0x40; // not a UTF-8 continuation byte
-            if i >= next_checkpoint && char_start {
-                checkpoints.push((u32::try_from(i).unwrap_or(u32::MAX), column));
-                next_checkpoint = i.saturating_add(CHECKPOINT);
+        while next_checkpoint < bytes.len() {
+            let at = ceil_char_boundary(&text, next_checkpoint);
+            if at >= bytes.len() {
+                break;
             }
-            if b == b'\n' {
-                starts.push(u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX));
-                column = 0;
-            } else if char_start {
-                column = column.saturating_add(1);
-            }
+            // From the line table, not by searching back: that would read a long line once per checkpoint.
+            let line = starts.partition_point(|&s| s as usize <= at).saturating_sub(1);
+            let line_start = starts.get(line).map_or(0, |&s| s as usize);
+            let (from, counted) = match previous {
+                Some((pos, column)) if pos >= line_start => (pos, column),
+                _ => (line_start, 0),
+            };
+            let column = counted.saturating_add(text.get(from..at).map_or(0, |s| s.chars().count()));
+            checkpoints.push((u32::try_from(at).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX)));
+            previous = Some((at, column));
+            next_checkpoint = at.saturating_add(CHECKPOINT);
         }
         SourceFile {
             name: name.into(),

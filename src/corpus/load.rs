@@ -5,7 +5,9 @@
 //! enumerated values are errors with a span and a "did you mean" — never silently dropped.
 //! Errors are collected for the whole file, not just the first.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, OnceLock};
 
 use super::model::{
     ACQUISITION, COMPLEX, Chain, Citation, Date, Domain, FORMAT, HANDLING, ITEM_TYPE, Item, LEVEL, ListHeader,
@@ -19,17 +21,38 @@ use crate::source::{SourceFile, Span, Spanned};
 use crate::tr;
 
 /// The keys of one kind of mapping: canonical English key → accepted aliases.
-struct Keys(&'static [(&'static str, &'static [&'static str])]);
+struct Keys {
+    table: &'static [(&'static str, &'static [&'static str])],
+    /// Every spelling → canonical key, built on first use: a file has a key for every value, and
+    /// comparing it with each spelling in turn showed in profiles.
+    index: OnceLock<HashMap<&'static str, &'static str, BuildHasherDefault<Fnv>>>,
+}
 
-const FILE_KEYS: Keys = Keys(&[("list", &["清单"]), ("items", &["事项"]), ("chains", &["一件事"])]);
-const HEADER_KEYS: Keys = Keys(&[
+/// FNV-1a: keys are a few bytes long and come from a fixed table, so a simple hash does.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+static FILE_KEYS: Keys = Keys::new(&[("list", &["清单"]), ("items", &["事项"]), ("chains", &["一件事"])]);
+static HEADER_KEYS: Keys = Keys::new(&[
     ("title", &["标题"]),
     ("region", &["地区"]),
     ("level", &["层级"]),
     ("department", &["部门", "实施主体"]),
     ("version", &["版本"]),
 ]);
-const ITEM_KEYS: Keys = Keys(&[
+static ITEM_KEYS: Keys = Keys::new(&[
     ("code", &["事项编码"]),
     ("name", &["事项名称", "名称"]),
     ("type", &["事项类型"]),
@@ -52,7 +75,7 @@ const ITEM_KEYS: Keys = Keys(&[
     ("waivers", &["豁免"]),
     ("materials", &["申请材料"]),
 ]);
-const MATERIAL_KEYS: Keys = Keys(&[
+static MATERIAL_KEYS: Keys = Keys::new(&[
     ("name", &["材料名称", "名称"]),
     ("kind", &["材料类型"]),
     ("source", &["材料来源"]),
@@ -64,17 +87,21 @@ const MATERIAL_KEYS: Keys = Keys(&[
     ("note", &["备注"]),
     ("waivers", &["豁免"]),
 ]);
-const WAIVER_KEYS: Keys =
-    Keys(&[("rule", &["规则"]), ("reason", &["理由"]), ("approved_by", &["批准文件"]), ("expires", &["失效日期"])]);
-const CHAIN_KEYS: Keys = Keys(&[("name", &["名称", "一件事名称", "事项名称"]), ("steps", &["环节"])]);
-const CITATION_KEYS: Keys = Keys(&[("statute", &["法规"]), ("article", &["条款", "条"])]);
+static WAIVER_KEYS: Keys = Keys::new(&[
+    ("rule", &["规则"]),
+    ("reason", &["理由"]),
+    ("approved_by", &["批准文件"]),
+    ("expires", &["失效日期"]),
+]);
+static CHAIN_KEYS: Keys = Keys::new(&[("name", &["名称", "一件事名称", "事项名称"]), ("steps", &["环节"])]);
+static CITATION_KEYS: Keys = Keys::new(&[("statute", &["法规"]), ("article", &["条款", "条"])]);
 
 /// The key a file would use for a canonical field: the English key, or its first Chinese alias
 /// when the file writes Chinese keys. `material` selects the material table, else the item table.
 #[must_use]
 pub fn key_for(material: bool, canonical: &str, chinese: bool) -> Option<&'static str> {
     let table = if material { &MATERIAL_KEYS } else { &ITEM_KEYS };
-    let (en, zh) = table.0.iter().find(|(en, _)| *en == canonical)?;
+    let (en, zh) = table.table.iter().find(|(en, _)| *en == canonical)?;
     Some(if chinese { zh.first().copied().unwrap_or(en) } else { en })
 }
 
@@ -83,7 +110,7 @@ pub fn key_for(material: bool, canonical: &str, chinese: bool) -> Option<&'stati
 pub fn aliases(material: bool, canonical: &str) -> Vec<&'static str> {
     let table = if material { &MATERIAL_KEYS } else { &ITEM_KEYS };
     table
-        .0
+        .table
         .iter()
         .filter(|(en, _)| *en == canonical)
         .flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
@@ -91,13 +118,32 @@ pub fn aliases(material: bool, canonical: &str) -> Vec<&'static str> {
 }
 
 impl Keys {
+    const fn new(table: &'static [(&'static str, &'static [&'static str])]) -> Keys {
+        Keys { table, index: OnceLock::new() }
+    }
+
     fn canonical(&self, key: &str) -> Option<&'static str> {
-        let k = normalize::token(key);
-        self.0.iter().find(|(en, zh)| *en == k || zh.contains(&k.as_str())).map(|(en, _)| *en)
+        // Nearly every key is written exactly as in the table; every spelling in the table is
+        // already normalised (a test checks), so an exact hit is what normalising would find.
+        self.find(key).or_else(|| self.find(&normalize::token(key)))
+    }
+
+    fn find(&self, k: &str) -> Option<&'static str> {
+        let index = self.index.get_or_init(|| {
+            let mut index = HashMap::default();
+            // The first table entry with a spelling wins, as a search in table order would find.
+            for &(en, zh) in self.table {
+                for k in std::iter::once(en).chain(zh.iter().copied()) {
+                    index.entry(k).or_insert(en);
+                }
+            }
+            index
+        });
+        index.get(k).copied()
     }
 
     fn all(&self) -> impl Iterator<Item = &'static str> {
-        self.0.iter().flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
+        self.table.iter().flat_map(|(en, zh)| std::iter::once(*en).chain(zh.iter().copied()))
     }
 }
 
@@ -133,7 +179,9 @@ pub struct Loader<'a> {
     last_suppressed: Option<Span>,
 }
 
-type Entries<'n> = Vec<(&'static str, &'n Node, &'n Node)>;
+/// A mapping's entries with their canonical keys, taken out of the tree: values are moved into
+/// the model, not copied.
+type Entries = Vec<(&'static str, Node, Node)>;
 
 impl<'a> Loader<'a> {
     pub fn new(src: &'a SourceFile, registry: &'a Registry, list: u32, opts: LoadOptions) -> Self {
@@ -205,30 +253,39 @@ impl<'a> Loader<'a> {
     }
 
     /// Loads a whole file.
-    pub fn load(mut self, root: &Node) -> Result<Loaded, Vec<SourceError>> {
+    pub fn load(mut self, root: Node) -> Result<Loaded, Vec<SourceError>> {
         let mut out = Loaded { header: ListHeader::default(), items: Vec::new(), chains: Vec::new() };
+        let root_span = root.span;
         let Some(entries) = self.entries(root, &FILE_KEYS, &tr!("清单文件顶层", "the top level of a list file"))
         else {
             return Err(self.finish());
         };
+        // The header is read first (items take their department from it); the rest in file order.
         let mut saw_items = false;
-        for (key, _, value) in &entries {
-            match *key {
+        let mut rest = Vec::with_capacity(entries.len());
+        for (key, k, value) in entries {
+            match key {
                 "list" => out.header = self.header(value),
-                "items" => saw_items = true,
-                _ => {}
+                "items" => {
+                    saw_items = true;
+                    rest.push((key, k, value));
+                }
+                _ => rest.push((key, k, value)),
             }
         }
         let header = Arc::new(out.header.clone());
-        for (key, _, value) in entries {
+        for (key, _, value) in rest {
             match key {
                 "items" => {
                     if value.is_null() {
                         continue;
                     }
-                    let NodeKind::Seq(items) = &value.kind else {
-                        self.type_error(value, "items", &tr!("事项列表", "a list of items"));
-                        continue;
+                    let (items, span) = match value {
+                        Node { kind: NodeKind::Seq(items), span } => (items, span),
+                        other => {
+                            self.type_error(&other, "items", &tr!("事项列表", "a list of items"));
+                            continue;
+                        }
                     };
                     if items.len() > self.max_items {
                         self.error(
@@ -239,7 +296,7 @@ impl<'a> Loader<'a> {
                                 items.len(),
                                 self.max_items
                             ),
-                            self.first_line(value.span),
+                            self.first_line(span),
                             tr!("事项列表从这里开始", "the list of items starts here"),
                             tr!(
                                 "把清单拆成按部门或领域的多个文件，每个文件至多 {} 个事项",
@@ -272,7 +329,7 @@ impl<'a> Loader<'a> {
             self.error(
                 "qingdan::load::no_items",
                 tr!("文件中没有 `items`（事项）", "the file has no `items`"),
-                root.span,
+                root_span,
                 tr!("这里缺少 `items:`", "`items:` is missing here"),
                 tr!("清单文件的顶层应有 `items:`（或 `事项:`）", "a list file needs a top-level `items:` (or `事项:`)"),
             );
@@ -281,15 +338,18 @@ impl<'a> Loader<'a> {
     }
 
     /// The entries of a mapping, with keys resolved; unknown and duplicate keys are errors.
-    fn entries<'n>(&mut self, node: &'n Node, keys: &Keys, what: &str) -> Option<Entries<'n>> {
-        let NodeKind::Map(map) = &node.kind else {
-            self.type_error(node, what, &tr!("映射（键: 值）", "a mapping (key: value)"));
-            return None;
+    fn entries(&mut self, node: Node, keys: &Keys, what: &str) -> Option<Entries> {
+        let map = match node {
+            Node { kind: NodeKind::Map(map), .. } => map,
+            other => {
+                self.type_error(&other, what, &tr!("映射（键: 值）", "a mapping (key: value)"));
+                return None;
+            }
         };
-        let mut out: Entries<'n> = Vec::with_capacity(map.len());
+        let mut out: Entries = Vec::with_capacity(map.len());
         for (k, v) in map {
             let Some(key_text) = k.as_str() else {
-                self.type_error(k, what, &tr!("文字键", "a text key"));
+                self.type_error(&k, what, &tr!("文字键", "a text key"));
                 continue;
             };
             let Some(canonical) = keys.canonical(key_text) else {
@@ -328,23 +388,38 @@ impl<'a> Loader<'a> {
         Some(out)
     }
 
-    fn seq<'n>(&mut self, node: &'n Node, field: &str) -> Option<&'n [Node]> {
-        match &node.kind {
-            NodeKind::Seq(items) => Some(items),
-            _ if node.is_null() => Some(&[]),
-            _ => {
-                self.type_error(node, field, &tr!("列表", "a list"));
+    fn seq(&mut self, node: Node, field: &str) -> Option<Vec<Node>> {
+        match node {
+            Node { kind: NodeKind::Seq(items), .. } => Some(items),
+            n if n.is_null() => Some(Vec::new()),
+            n => {
+                self.type_error(&n, field, &tr!("列表", "a list"));
                 None
             }
         }
     }
 
-    fn string(&mut self, node: &Node, field: &str) -> Option<Spanned<String>> {
+    fn string(&mut self, node: Node, field: &str) -> Option<Spanned<String>> {
+        if node.is_null() {
+            return None;
+        }
+        match node {
+            Node { kind: NodeKind::Scalar { value, .. }, span } => Some(Spanned::new(trimmed(value), span)),
+            n => {
+                self.type_error(&n, field, &tr!("文字", "text"));
+                None
+            }
+        }
+    }
+
+    /// A scalar's trimmed text, without copying it; `None` for null (no error) and, after a type
+    /// error, for collections.
+    fn text<'n>(&mut self, node: &'n Node, field: &str) -> Option<&'n str> {
         if node.is_null() {
             return None;
         }
         match node.as_str() {
-            Some(s) => Some(Spanned::new(s.trim().to_string(), node.span)),
+            Some(s) => Some(s.trim()),
             None => {
                 self.type_error(node, field, &tr!("文字", "text"));
                 None
@@ -356,7 +431,10 @@ impl<'a> Loader<'a> {
         if node.is_null() {
             return None;
         }
-        let parsed = node.as_str().map(normalize::token).and_then(|s| s.parse::<i64>().ok());
+        // Plain digits parse as they are; normalising (full-width digits, spaces) only on a miss.
+        let parsed = node
+            .as_str()
+            .and_then(|s| s.trim().parse::<i64>().ok().or_else(|| normalize::token(s).parse::<i64>().ok()));
         match parsed {
             Some(n) if n >= 0 => Some(Spanned::new(n, node.span)),
             _ => {
@@ -370,11 +448,12 @@ impl<'a> Loader<'a> {
         if node.is_null() {
             return None;
         }
-        let v = match node.as_str().map(normalize::token).as_deref() {
-            Some("true" | "True" | "TRUE" | "是") => Some(true),
-            Some("false" | "False" | "FALSE" | "否") => Some(false),
+        let word = |s: &str| match s {
+            "true" | "True" | "TRUE" | "是" => Some(true),
+            "false" | "False" | "FALSE" | "否" => Some(false),
             _ => None,
         };
+        let v = node.as_str().and_then(|s| word(s.trim()).or_else(|| word(&normalize::token(s))));
         match v {
             Some(b) => Some(Spanned::new(b, node.span)),
             None => {
@@ -385,9 +464,9 @@ impl<'a> Loader<'a> {
     }
 
     fn date(&mut self, node: &Node, field: &str) -> Option<Spanned<Date>> {
-        let s = self.string(node, field)?;
-        match Date::parse(&s.value) {
-            Some(d) => Some(Spanned::new(d, s.span)),
+        let s = self.text(node, field)?;
+        match Date::parse(s) {
+            Some(d) => Some(Spanned::new(d, node.span)),
             None => {
                 self.type_error(node, field, &tr!("日期 YYYY-MM-DD", "a date YYYY-MM-DD"));
                 None
@@ -396,10 +475,14 @@ impl<'a> Loader<'a> {
     }
 
     fn enumerated(&mut self, node: &Node, field: &str, domain: &'static Domain) -> Option<Spanned<&'static str>> {
-        let s = self.string(node, field)?;
-        let token = normalize::token(&s.value);
+        let s = self.text(node, field)?;
+        // The canonical spellings are normalised already: an exact hit needs no normalising.
+        if let Some(v) = domain.find(s) {
+            return Some(Spanned::new(v, node.span));
+        }
+        let token = normalize::token(s);
         if let Some(v) = domain.find(&token) {
-            return Some(Spanned::new(v, s.span));
+            return Some(Spanned::new(v, node.span));
         }
         let help = match did_you_mean(&token, domain.values.iter().copied()) {
             Some(g) => {
@@ -409,31 +492,36 @@ impl<'a> Loader<'a> {
         };
         self.error(
             "qingdan::load::enum",
-            tr!("{}「{}」不是有效值", "`{1}` is not a valid {0}", domain.name, s.value),
-            s.span,
+            tr!("{}「{}」不是有效值", "`{1}` is not a valid {0}", domain.name, s),
+            node.span,
             tr!("无效的{}", "invalid {}", domain.name),
             help,
         );
         None
     }
 
-    fn strings(&mut self, node: &Node, field: &str) -> Vec<Spanned<String>> {
-        match &node.kind {
-            NodeKind::Seq(items) => items.iter().filter_map(|n| self.string(n, field)).collect(),
-            _ => self.string(node, field).into_iter().collect(),
+    fn strings(&mut self, node: Node, field: &str) -> Vec<Spanned<String>> {
+        match node {
+            Node { kind: NodeKind::Seq(items), .. } => {
+                let mut out = Vec::with_capacity(items.len());
+                out.extend(items.into_iter().filter_map(|n| self.string(n, field)));
+                out
+            }
+            n => self.string(n, field).into_iter().collect(),
         }
     }
 
-    fn citations(&mut self, node: &Node, field: &str) -> Vec<Citation> {
-        let nodes: Vec<&Node> = match &node.kind {
-            NodeKind::Seq(items) => items.iter().collect(),
-            _ if node.is_null() => Vec::new(),
-            _ => vec![node],
+    fn citations(&mut self, node: Node, field: &str) -> Vec<Citation> {
+        let nodes: Vec<Node> = match node {
+            Node { kind: NodeKind::Seq(items), .. } => items,
+            n if n.is_null() => Vec::new(),
+            n => vec![n],
         };
         let mut out = Vec::with_capacity(nodes.len());
         for n in nodes {
             let text = match &n.kind {
                 NodeKind::Map(_) => {
+                    let span = n.span;
                     let Some(entries) = self.entries(n, &CITATION_KEYS, field) else { continue };
                     let mut statute = String::new();
                     let mut article = String::new();
@@ -446,7 +534,7 @@ impl<'a> Loader<'a> {
                         self.error(
                             "qingdan::load::missing",
                             tr!("依据缺少 `statute`", "citation without `statute`"),
-                            n.span,
+                            span,
                             tr!("这里", "here"),
                             tr!(
                                 "写成 {{statute: 行政许可法, article: 第三十条}}",
@@ -455,7 +543,7 @@ impl<'a> Loader<'a> {
                         );
                         continue;
                     }
-                    Spanned::new(format!("{statute} {article}").trim().to_string(), n.span)
+                    Spanned::new(format!("{statute} {article}").trim().to_string(), span)
                 }
                 _ => match self.string(n, field) {
                     Some(s) => s,
@@ -468,25 +556,26 @@ impl<'a> Loader<'a> {
         out
     }
 
-    fn waivers(&mut self, node: &Node) -> Vec<Waiver> {
+    fn waivers(&mut self, node: Node) -> Vec<Waiver> {
         let Some(seq) = self.seq(node, "waivers") else { return Vec::new() };
         let mut out = Vec::new();
         for n in seq {
+            let span = n.span;
             let Some(entries) = self.entries(n, &WAIVER_KEYS, &tr!("豁免", "a waiver")) else { continue };
             let mut rule = None;
             let mut w = Waiver {
-                rule: Spanned::new(String::new(), n.span),
+                rule: Spanned::new(String::new(), span),
                 reason: None,
                 approved_by: None,
                 expires: None,
-                span: n.span,
+                span,
             };
             for (k, _, v) in entries {
                 match k {
                     "rule" => rule = self.string(v, k),
                     "reason" => w.reason = self.string(v, k).filter(|s| !s.value.is_empty()),
                     "approved_by" => w.approved_by = self.string(v, k),
-                    "expires" => w.expires = self.date(v, k),
+                    "expires" => w.expires = self.date(&v, k),
                     _ => {}
                 }
             }
@@ -498,7 +587,7 @@ impl<'a> Loader<'a> {
                 None => self.error(
                     "qingdan::load::missing",
                     tr!("豁免缺少 `rule`", "waiver without `rule`"),
-                    n.span,
+                    span,
                     tr!("这个豁免", "this waiver"),
                     tr!("写明豁免的规则编号，如 `rule: QD203`", "name the rule it waives, e.g. `rule: QD203`"),
                 ),
@@ -507,7 +596,7 @@ impl<'a> Loader<'a> {
         out
     }
 
-    fn header(&mut self, node: &Node) -> ListHeader {
+    fn header(&mut self, node: Node) -> ListHeader {
         let mut h = ListHeader::default();
         if node.is_null() {
             return h;
@@ -517,7 +606,7 @@ impl<'a> Loader<'a> {
             match k {
                 "title" => h.title = self.string(v, k),
                 "region" => h.region = self.string(v, k),
-                "level" => h.level = self.enumerated(v, k, &LEVEL),
+                "level" => h.level = self.enumerated(&v, k, &LEVEL),
                 "department" => h.department = self.string(v, k),
                 "version" => h.version = self.string(v, k),
                 _ => {}
@@ -526,15 +615,16 @@ impl<'a> Loader<'a> {
         h
     }
 
-    fn item(&mut self, node: &Node, header: &ListHeader) -> Option<Item> {
+    fn item(&mut self, node: Node, header: &ListHeader) -> Option<Item> {
+        let span = node.span;
         let entries = self.entries(node, &ITEM_KEYS, &tr!("事项", "an item"))?;
         let mut code = None;
         let mut name = None;
         let mut item = Item {
             list: self.list,
-            span: node.span,
-            code: Spanned::new(String::new(), node.span),
-            name: Spanned::new(String::new(), node.span),
+            span,
+            code: Spanned::new(String::new(), span),
+            name: Spanned::new(String::new(), span),
             item_type: None,
             department: None,
             basis: Vec::new(),
@@ -559,24 +649,28 @@ impl<'a> Loader<'a> {
             match k {
                 "code" => code = self.string(v, k).filter(|s| !s.value.is_empty()),
                 "name" => name = self.string(v, k).filter(|s| !s.value.is_empty()),
-                "type" => item.item_type = self.enumerated(v, k, &ITEM_TYPE),
+                "type" => item.item_type = self.enumerated(&v, k, &ITEM_TYPE),
                 "department" => item.department = self.string(v, k),
                 "basis" => item.basis = self.citations(v, k),
-                "handling" => item.handling = self.enumerated(v, k, &HANDLING),
-                "promise" => item.promise = self.enumerated(v, k, &PROMISE),
-                "legal_days" => item.legal_days = self.int(v, k),
-                "promised_days" => item.promised_days = self.int(v, k),
-                "visits" => item.visits = self.int(v, k),
-                "online" => item.online = self.enumerated(v, k, &ONLINE),
+                "handling" => item.handling = self.enumerated(&v, k, &HANDLING),
+                "promise" => item.promise = self.enumerated(&v, k, &PROMISE),
+                "legal_days" => item.legal_days = self.int(&v, k),
+                "promised_days" => item.promised_days = self.int(&v, k),
+                "visits" => item.visits = self.int(&v, k),
+                "online" => item.online = self.enumerated(&v, k, &ONLINE),
                 "departments" => item.departments = self.strings(v, k),
-                "steps" => item.steps = self.int(v, k),
-                "in_hall" => item.in_hall = self.boolean(v, k),
-                "extendable" => item.extendable = self.boolean(v, k),
-                "citywide" => item.citywide = self.boolean(v, k),
+                "steps" => item.steps = self.int(&v, k),
+                "in_hall" => item.in_hall = self.boolean(&v, k),
+                "extendable" => item.extendable = self.boolean(&v, k),
+                "citywide" => item.citywide = self.boolean(&v, k),
                 "complex" => {
                     item.complex = match &v.kind {
-                        NodeKind::Seq(items) => items.iter().filter_map(|n| self.enumerated(n, k, &COMPLEX)).collect(),
-                        _ => self.enumerated(v, k, &COMPLEX).into_iter().collect(),
+                        NodeKind::Seq(items) => {
+                            let mut out = Vec::with_capacity(items.len());
+                            out.extend(items.iter().filter_map(|n| self.enumerated(n, k, &COMPLEX)));
+                            out
+                        }
+                        _ => self.enumerated(&v, k, &COMPLEX).into_iter().collect(),
                     }
                 }
                 "superior" => item.superior = self.string(v, k),
@@ -584,7 +678,9 @@ impl<'a> Loader<'a> {
                 "waivers" => item.waivers = self.waivers(v),
                 "materials" => {
                     if let Some(seq) = self.seq(v, k) {
-                        item.materials = seq.iter().filter_map(|n| self.material(n)).collect();
+                        // Sized up front: a filtered iterator would grow the vector by doubling.
+                        item.materials = Vec::with_capacity(seq.len());
+                        item.materials.extend(seq.into_iter().filter_map(|n| self.material(n)));
                     }
                 }
                 _ => {}
@@ -600,8 +696,8 @@ impl<'a> Loader<'a> {
                 Some(item)
             }
             (c, n) if self.opts.placeholder_identity => {
-                item.code = c.unwrap_or_else(|| Spanned::new("EX-0001".into(), node.span));
-                item.name = n.unwrap_or_else(|| Spanned::new("示例事项".into(), node.span));
+                item.code = c.unwrap_or_else(|| Spanned::new("EX-0001".into(), span));
+                item.name = n.unwrap_or_else(|| Spanned::new("示例事项".into(), span));
                 Some(item)
             }
             (c, n) => {
@@ -613,7 +709,7 @@ impl<'a> Loader<'a> {
                 self.error(
                     "qingdan::load::missing",
                     tr!("事项缺少必填字段 `{}`", "item without `{}`", missing.join("`、`")),
-                    self.first_line(node.span),
+                    self.first_line(span),
                     tr!("这个事项", "this item"),
                     tr!(
                         "每个事项都要有 `code`（事项编码）和 `name`（事项名称）",
@@ -625,13 +721,15 @@ impl<'a> Loader<'a> {
         }
     }
 
-    fn material(&mut self, node: &Node) -> Option<Material> {
+    fn material(&mut self, node: Node) -> Option<Material> {
+        let span = node.span;
         // A bare string is a material with only a name.
-        if let Some(s) = node.as_str() {
+        if node.as_str().is_some() {
             if node.is_null() {
                 return None;
             }
-            let name = Spanned::new(s.trim().to_string(), node.span);
+            let NodeKind::Scalar { value, .. } = node.kind else { return None };
+            let name = Spanned::new(trimmed(value), span);
             return Some(Material {
                 norm_name: normalize::name(&name.value),
                 name,
@@ -644,13 +742,13 @@ impl<'a> Loader<'a> {
                 format: None,
                 note: None,
                 waivers: Vec::new(),
-                span: node.span,
+                span,
             });
         }
         let entries = self.entries(node, &MATERIAL_KEYS, &tr!("材料", "a material"))?;
         let mut name = None;
         let mut m = Material {
-            name: Spanned::new(String::new(), node.span),
+            name: Spanned::new(String::new(), span),
             norm_name: String::new(),
             kind: None,
             source: None,
@@ -661,18 +759,18 @@ impl<'a> Loader<'a> {
             format: None,
             note: None,
             waivers: Vec::new(),
-            span: node.span,
+            span,
         };
         for (k, _, v) in entries {
             match k {
                 "name" => name = self.string(v, k).filter(|s| !s.value.is_empty()),
-                "kind" => m.kind = self.enumerated(v, k, &MATERIAL_KIND),
-                "source" => m.source = self.enumerated(v, k, &SOURCE),
-                "acquisition" => m.acquisition = self.enumerated(v, k, &ACQUISITION),
+                "kind" => m.kind = self.enumerated(&v, k, &MATERIAL_KIND),
+                "source" => m.source = self.enumerated(&v, k, &SOURCE),
+                "acquisition" => m.acquisition = self.enumerated(&v, k, &ACQUISITION),
                 "provider" => m.provider = self.string(v, k),
                 "basis" => m.basis = self.citations(v, k),
-                "copies" => m.copies = self.int(v, k),
-                "format" => m.format = self.enumerated(v, k, &FORMAT),
+                "copies" => m.copies = self.int(&v, k),
+                "format" => m.format = self.enumerated(&v, k, &FORMAT),
                 "note" => m.note = self.string(v, k),
                 "waivers" => m.waivers = self.waivers(v),
                 _ => {}
@@ -682,7 +780,7 @@ impl<'a> Loader<'a> {
             self.error(
                 "qingdan::load::missing",
                 tr!("材料缺少必填字段 `name`", "material without `name`"),
-                node.span,
+                span,
                 tr!("这份材料", "this material"),
                 tr!("每份材料都要有 `name`（材料名称）", "every material needs a `name` (材料名称)"),
             );
@@ -695,7 +793,7 @@ impl<'a> Loader<'a> {
 
     /// Loads one item written alone: a fragment of a list file cut out again for the
     /// cross-file pass of a streaming check (`crate::check`).
-    pub fn item_fragment(mut self, root: &Node, header: &ListHeader) -> Result<Item, Vec<SourceError>> {
+    pub fn item_fragment(mut self, root: Node, header: &ListHeader) -> Result<Item, Vec<SourceError>> {
         match self.item(root, header) {
             Some(item) if self.errors.is_empty() => Ok(item),
             _ => Err(self.finish()),
@@ -703,14 +801,15 @@ impl<'a> Loader<'a> {
     }
 
     /// Loads one chain written alone (see [`Loader::item_fragment`]).
-    pub fn chain_fragment(mut self, root: &Node) -> Result<Chain, Vec<SourceError>> {
+    pub fn chain_fragment(mut self, root: Node) -> Result<Chain, Vec<SourceError>> {
         match self.chain(root) {
             Some(chain) if self.errors.is_empty() => Ok(chain),
             _ => Err(self.finish()),
         }
     }
 
-    fn chain(&mut self, node: &Node) -> Option<Chain> {
+    fn chain(&mut self, node: Node) -> Option<Chain> {
+        let span = node.span;
         let entries = self.entries(node, &CHAIN_KEYS, &tr!("一件事", "a chain"))?;
         let mut name = None;
         let mut steps = Vec::new();
@@ -725,12 +824,53 @@ impl<'a> Loader<'a> {
             self.error(
                 "qingdan::load::missing",
                 tr!("一件事缺少 `name`", "chain without `name`"),
-                node.span,
+                span,
                 tr!("这个一件事", "this chain"),
                 tr!("写明一件事的名称，如 `name: 我要开饭店`", "name the chain, e.g. `name: 我要开饭店`"),
             );
             return None;
         };
-        Some(Chain { list: self.list, name, steps, span: node.span })
+        Some(Chain { list: self.list, name, steps, span })
+    }
+}
+
+/// A scalar's text without surrounding white space; moved, not copied, when there is none.
+/// The parser's strings grow by doubling: the model keeps them for the whole run, so they are
+/// cut to size (in place; a copy would cost more).
+fn trimmed(mut value: String) -> String {
+    let t = value.trim();
+    if t.len() != value.len() {
+        return t.to_string();
+    }
+    value.shrink_to_fit();
+    value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exact look-ups before normalising (keys, enumerated values) rely on this.
+    #[test]
+    fn table_spellings_are_normalised() {
+        let tables = [&FILE_KEYS, &HEADER_KEYS, &ITEM_KEYS, &MATERIAL_KEYS, &WAIVER_KEYS, &CHAIN_KEYS, &CITATION_KEYS];
+        for k in tables.iter().flat_map(|t| t.all()) {
+            assert_eq!(normalize::token(k), k);
+        }
+        let domains = [
+            &ITEM_TYPE,
+            &LEVEL,
+            &HANDLING,
+            &PROMISE,
+            &ONLINE,
+            &COMPLEX,
+            &MATERIAL_KIND,
+            &SOURCE,
+            &ACQUISITION,
+            &FORMAT,
+        ];
+        for v in domains.iter().flat_map(|d| d.values.iter()) {
+            assert_eq!(normalize::token(v), *v);
+        }
     }
 }

@@ -467,7 +467,7 @@ fn load_text(
                 )),
         ]);
     };
-    let loaded = Loader::new(src, &refs.registry, list, opts).max_items(limits.max_items).load(&root)?;
+    let loaded = Loader::new(src, &refs.registry, list, opts).max_items(limits.max_items).load(root)?;
     // Regions are matched against the region table, which is Simplified.
     let region = loaded
         .header

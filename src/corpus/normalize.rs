@@ -7,8 +7,13 @@
 /// Traditional → Simplified and full-width → half-width; keeps everything else.
 #[must_use]
 pub fn simplify(s: &str) -> String {
-    let half: String = s.chars().map(to_half_width).collect();
-    fast2s::convert(&half)
+    // Full-width forms are rare: copy the text for them only when there are some.
+    if s.chars().any(|c| to_half_width(c) != c) {
+        let half: String = s.chars().map(to_half_width).collect();
+        fast2s::convert(&half)
+    } else {
+        fast2s::convert(s)
+    }
 }
 
 fn to_half_width(c: char) -> char {
@@ -79,7 +84,12 @@ fn only_form_words(mut inner: &str) -> bool {
 /// The comparison form of a material or certificate name.
 #[must_use]
 pub fn name(s: &str) -> String {
-    let mut out: String = simplify(s).chars().filter(|&c| !is_dropped_in_name(c)).collect();
+    let simplified = simplify(s);
+    let mut out: String = if simplified.chars().any(is_dropped_in_name) {
+        simplified.chars().filter(|&c| !is_dropped_in_name(c)).collect()
+    } else {
+        simplified
+    };
     loop {
         let before = out.len();
         for suffix in NAME_SUFFIXES {

@@ -99,10 +99,29 @@ struct Offsets<'a> {
 
 impl Offsets<'_> {
     fn byte(&mut self, char_index: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        if char_index > self.char_idx {
+            // Keys, indentation and codes are ASCII: a run of ASCII bytes is as many characters.
+            let ahead = char_index.saturating_sub(self.char_idx);
+            if let Some(run) = bytes.get(self.byte_idx..self.byte_idx.saturating_add(ahead))
+                && run.len() == ahead
+                && run.is_ascii()
+            {
+                self.byte_idx = self.byte_idx.saturating_add(ahead);
+                self.char_idx = char_index;
+            }
+        }
         while self.char_idx < char_index {
-            match self.text.get(self.byte_idx..).and_then(|s| s.chars().next()) {
-                Some(c) => {
-                    self.byte_idx = self.byte_idx.saturating_add(c.len_utf8());
+            // `byte_idx` is always on a character boundary: its lead byte gives the length.
+            match bytes.get(self.byte_idx) {
+                Some(&b) => {
+                    let len = match b {
+                        0..0x80 => 1,
+                        0x80..0xE0 => 2,
+                        0xE0..0xF0 => 3,
+                        _ => 4,
+                    };
+                    self.byte_idx = self.byte_idx.saturating_add(len);
                     self.char_idx = self.char_idx.saturating_add(1);
                 }
                 None => return self.text.len(),
@@ -121,10 +140,15 @@ impl Offsets<'_> {
     }
 }
 
-/// A collection being built; `size` counts its nodes so far (itself included).
-enum Frame {
-    Seq { items: Vec<Node>, start: usize, anchor: usize, size: usize },
-    Map { entries: Vec<(Node, Node)>, key: Option<Node>, start: usize, anchor: usize, size: usize },
+/// A collection being built; `size` counts its nodes so far (itself included). Its children are
+/// kept on one stack shared by all open collections, from `first` on, and moved into a vector
+/// of their exact size when it ends: one allocation per collection instead of one per doubling.
+struct Frame {
+    seq: bool,
+    first: usize,
+    start: usize,
+    anchor: usize,
+    size: usize,
 }
 
 /// What an anchor names: a copy of the node and its size in nodes, or only the size of a node too
@@ -141,6 +165,7 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
     let mut parser = Parser::new_from_str(text);
     let mut offsets = Offsets { text, char_idx: 0, byte_idx: 0 };
     let mut stack: Vec<Frame> = Vec::new();
+    let mut children: Vec<Node> = Vec::new();
     let mut anchors: HashMap<usize, Anchored> = HashMap::new();
     let mut nodes = 0usize;
     let mut alias_nodes = 0usize;
@@ -268,18 +293,22 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                             "a list file is only a few levels deep; check the indentation"
                         )));
                 }
-                if matches!(event, Event::SequenceStart(..)) {
-                    stack.push(Frame::Seq { items: Vec::new(), start, anchor, size: 1 });
-                } else {
-                    stack.push(Frame::Map { entries: Vec::new(), key: None, start, anchor, size: 1 });
-                }
+                let seq = matches!(event, Event::SequenceStart(..));
+                stack.push(Frame { seq, first: children.len(), start, anchor, size: 1 });
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some(frame) = stack.pop() else { continue };
-                let (kind, fstart, anchor, size) = match frame {
-                    Frame::Seq { items, start, anchor, size } => (NodeKind::Seq(items), start, anchor, size),
-                    Frame::Map { entries, start, anchor, size, .. } => (NodeKind::Map(entries), start, anchor, size),
+                let Some(Frame { seq, first, start: fstart, anchor, size }) = stack.pop() else { continue };
+                let mut kids = children.drain(first.min(children.len())..);
+                let kind = if seq {
+                    NodeKind::Seq(kids.collect())
+                } else {
+                    // A key without a value (the parser never ends a mapping so) is dropped.
+                    let mut entries = Vec::with_capacity(kids.len() / 2);
+                    while let (Some(k), Some(v)) = (kids.next(), kids.next()) {
+                        entries.push((k, v));
+                    }
+                    NodeKind::Map(entries)
                 };
                 // A flow collection ends at its closing bracket. A block collection's end event
                 // comes with the next token, which may be far on: it ends with its last child.
@@ -316,16 +345,9 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                     root = Some(node);
                 }
             }
-            Some(Frame::Seq { items, size: total, .. }) => {
-                items.push(node);
-                *total = total.saturating_add(size);
-            }
-            Some(Frame::Map { entries, key, size: total, .. }) => {
-                match key.take() {
-                    None => *key = Some(node),
-                    Some(k) => entries.push((k, node)),
-                }
-                *total = total.saturating_add(size);
+            Some(frame) => {
+                children.push(node);
+                frame.size = frame.size.saturating_add(size);
             }
         }
     }
