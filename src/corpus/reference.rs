@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use aho_corasick::AhoCorasick;
 use indexmap::IndexMap;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 use super::model::{CHANNEL, Date, Domain, STATUTE_LEVEL, VERIFICATION};
@@ -462,6 +462,9 @@ pub struct PhraseMatcher {
     literals: Vec<String>,
     automaton: Option<AhoCorasick>,
     patterns: Vec<(Regex, Option<String>)>,
+    /// All `patterns` at once: one pass tells which of them can match a text at all, so most
+    /// names (which match none) cost one search instead of one per pattern.
+    pattern_set: Option<RegexSet>,
     exceptions: Option<AhoCorasick>,
     pub examples: PhraseExamples,
 }
@@ -479,11 +482,16 @@ impl PhraseMatcher {
             let re = Regex::new(&p.pattern).map_err(|e| format!("`{}`: {e}", p.pattern))?;
             patterns.push((re, p.label));
         }
+        let pattern_set = if patterns.is_empty() {
+            None
+        } else {
+            Some(RegexSet::new(patterns.iter().map(|(re, _)| re.as_str())).map_err(|e| e.to_string())?)
+        };
         let exceptions: Vec<String> =
             file.exceptions.iter().map(|p| normalize::token(p)).filter(|p| !p.is_empty()).collect();
         let exceptions =
             if exceptions.is_empty() { None } else { Some(AhoCorasick::new(&exceptions).map_err(|e| e.to_string())?) };
-        Ok(PhraseMatcher { literals, automaton, patterns, exceptions, examples: file.examples })
+        Ok(PhraseMatcher { literals, automaton, patterns, pattern_set, exceptions, examples: file.examples })
     }
 
     /// The first catch-all or vague phrase in `text` (as written in the normalised text), unless
@@ -491,6 +499,20 @@ impl PhraseMatcher {
     #[must_use]
     pub fn find(&self, text: &str) -> Option<String> {
         let norm = normalize::token(text);
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        if let Some(ac) = &self.automaton {
+            hits.extend(ac.find_overlapping_iter(&norm).map(|m| (m.start(), m.end())));
+        }
+        if let Some(set) = &self.pattern_set {
+            for k in set.matches(&norm).iter() {
+                if let Some((re, _)) = self.patterns.get(k) {
+                    hits.extend(re.find_iter(&norm).map(|m| (m.start(), m.end())));
+                }
+            }
+        }
+        if hits.is_empty() {
+            return None;
+        }
         let excepted: Vec<(usize, usize)> = self
             .exceptions
             .as_ref()
@@ -498,19 +520,9 @@ impl PhraseMatcher {
             .unwrap_or_default();
         let inside = |s: usize, e: usize| excepted.iter().any(|&(a, b)| a <= s && e <= b);
         let mut best: Option<(usize, usize)> = None;
-        let mut consider = |s: usize, e: usize| {
+        for (s, e) in hits {
             if !inside(s, e) && best.is_none_or(|(bs, be)| s < bs || (s == bs && e > be)) {
                 best = Some((s, e));
-            }
-        };
-        if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(&norm) {
-                consider(m.start(), m.end());
-            }
-        }
-        for (re, _) in &self.patterns {
-            for m in re.find_iter(&norm) {
-                consider(m.start(), m.end());
             }
         }
         best.and_then(|(s, e)| norm.get(s..e)).map(str::to_string)
