@@ -15,7 +15,7 @@ use std::collections::HashSet;
 
 use rayon::prelude::*;
 
-use self::value::{Owner, Value};
+use self::value::{List, Owner, Seq, Value};
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, CFixAction, CPart, CompiledRule, Program, Root, Step};
 use crate::corpus::Corpus;
@@ -307,7 +307,7 @@ impl<'a> Exec<'a, '_> {
                     return Err(EvalError { message: tr!("不是列表", "not a list") });
                 };
                 for it in items.iter() {
-                    self.set(*slot, it.clone());
+                    self.set(*slot, it);
                     self.steps(i + 1)?;
                 }
                 Ok(())
@@ -577,7 +577,7 @@ impl<'a> Exec<'a, '_> {
             Value::List(items) => {
                 let mut parts = Vec::with_capacity(items.len());
                 for it in items.iter() {
-                    parts.push(self.display(it)?);
+                    parts.push(self.display(&it)?);
                 }
                 parts.join(crate::i18n::t("、", ", "))
             }
@@ -612,14 +612,8 @@ impl<'a> Exec<'a, '_> {
             }
             CExpr::Var(slot) => self.env.get(*slot).cloned().unwrap_or(Value::Absent),
             CExpr::AsOf => Value::Date(self.cx.opts.as_of),
-            CExpr::Items => {
-                let n = u32::try_from(self.cx.corpus.items.len()).unwrap_or(u32::MAX);
-                Value::list((0..n).map(Value::Item).collect())
-            }
-            CExpr::Chains => {
-                let n = u32::try_from(self.cx.corpus.chains.len()).unwrap_or(u32::MAX);
-                Value::list((0..n).map(Value::Chain).collect())
-            }
+            CExpr::Items => Value::seq(Seq::Items, self.cx.corpus.items.len()),
+            CExpr::Chains => Value::seq(Seq::Chains, self.cx.corpus.chains.len()),
             CExpr::Field(inner, field) => {
                 let rec = self.eval(inner)?;
                 self.field(&rec, *field)?
@@ -643,7 +637,7 @@ impl<'a> Exec<'a, '_> {
                     match kind {
                         QuantKind::Any if hit => return Ok(Value::Bool(true)),
                         QuantKind::All if !hit => return Ok(Value::Bool(false)),
-                        QuantKind::First if hit => return Ok(it.clone()),
+                        QuantKind::First if hit => return Ok(it),
                         QuantKind::Count if hit => count += 1,
                         _ => {}
                     }
@@ -722,11 +716,7 @@ impl<'a> Exec<'a, '_> {
             },
             BinOp::Add => match (va, vb) {
                 (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(y).ok_or_else(overflow)?),
-                (Value::List(x), Value::List(y)) => {
-                    let mut v: Vec<Value<'a>> = x.iter().cloned().collect();
-                    v.extend(y.iter().cloned());
-                    Value::list(v)
-                }
+                (Value::List(x), Value::List(y)) => Value::list(x.iter().chain(y.iter()).collect()),
                 (Value::Str(x), Value::Str(y)) => Value::Str(Cow::Owned(format!("{x}{y}"))),
                 _ => return Err(absent()),
             },
@@ -824,13 +814,11 @@ impl<'a> Exec<'a, '_> {
                     return Ok(Value::list(Vec::new()));
                 };
                 let code = &self.item(i)?.code.value;
-                Value::list(
-                    self.cx.corpus.items_with_code(code).iter().filter(|&&j| j != i).map(|&j| Value::Item(j)).collect(),
-                )
+                Value::List(List::ItemsExcept(self.cx.corpus.items_with_code(code), i))
             }
             Builtin::Preceding => match args.first().map(|a| self.eval(a)).transpose()? {
-                Some(Value::Material(i, m)) => Value::list((0..m).map(|k| Value::Material(i, k)).collect()),
-                Some(Value::Step(c, s)) => Value::list((0..s).map(|k| Value::Step(c, k)).collect()),
+                Some(Value::Material(i, m)) => Value::List(List::Seq(Seq::Materials(i), 0..m)),
+                Some(Value::Step(c, s)) => Value::List(List::Seq(Seq::Steps(c), 0..s)),
                 _ => Value::list(Vec::new()),
             },
             Builtin::Date => Value::Absent,
@@ -870,11 +858,7 @@ impl<'a> Exec<'a, '_> {
                     F::ItemName => Value::str(&it.name.value),
                     F::ItemType => opt(it.item_type.as_ref(), |v| Value::str(v)),
                     F::ItemDepartment => opt(it.department.as_ref(), |v| Value::str(v)),
-                    F::ItemBasis => Value::list(
-                        (0..it.basis.len())
-                            .map(|k| Value::Citation(Owner { item: *i, material: None }, u32::try_from(k).unwrap_or(0)))
-                            .collect(),
-                    ),
+                    F::ItemBasis => Value::seq(Seq::Citations(Owner { item: *i, material: None }), it.basis.len()),
                     F::ItemHandling => opt(it.handling.as_ref(), |v| Value::str(v)),
                     F::ItemPromise => opt(it.promise.as_ref(), |v| Value::str(v)),
                     F::ItemLegalDays => opt(it.legal_days.as_ref(), |v| Value::Int(*v)),
@@ -889,14 +873,8 @@ impl<'a> Exec<'a, '_> {
                     F::ItemComplex => Value::list(it.complex.iter().map(|d| Value::str(d.value)).collect()),
                     F::ItemSuperior => opt(it.superior.as_ref(), |v| Value::str(v)),
                     F::ItemFee => opt(it.fee.as_ref(), |v| Value::str(v)),
-                    F::ItemWaivers => Value::list(
-                        (0..it.waivers.len())
-                            .map(|k| Value::Waiver(Owner { item: *i, material: None }, u32::try_from(k).unwrap_or(0)))
-                            .collect(),
-                    ),
-                    F::ItemMaterials => Value::list(
-                        (0..it.materials.len()).map(|k| Value::Material(*i, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::ItemWaivers => Value::seq(Seq::Waivers(Owner { item: *i, material: None }), it.waivers.len()),
+                    F::ItemMaterials => Value::seq(Seq::Materials(*i), it.materials.len()),
                     F::ItemRegion => Value::opt_str(list.and_then(|l| l.region.as_deref())),
                     F::ItemCodePattern => match list {
                         Some(l) => Value::Regex(&l.code_pattern),
@@ -926,15 +904,11 @@ impl<'a> Exec<'a, '_> {
                     F::MatSource => opt(mat.source.as_ref(), |v| Value::str(v)),
                     F::MatAcquisition => opt(mat.acquisition.as_ref(), |v| Value::str(v)),
                     F::MatProvider => opt(mat.provider.as_ref(), |v| Value::str(v)),
-                    F::MatBasis => Value::list(
-                        (0..mat.basis.len()).map(|k| Value::Citation(owner, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::MatBasis => Value::seq(Seq::Citations(owner), mat.basis.len()),
                     F::MatCopies => opt(mat.copies.as_ref(), |v| Value::Int(*v)),
                     F::MatFormat => opt(mat.format.as_ref(), |v| Value::str(v)),
                     F::MatNote => opt(mat.note.as_ref(), |v| Value::str(v)),
-                    F::MatWaivers => Value::list(
-                        (0..mat.waivers.len()).map(|k| Value::Waiver(owner, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::MatWaivers => Value::seq(Seq::Waivers(owner), mat.waivers.len()),
                     F::MatItem => Value::Item(*i),
                     F::MatIndex => Value::Int(i64::from(*m)),
                     F::MatNormName => Value::str(&mat.norm_name),
@@ -945,9 +919,7 @@ impl<'a> Exec<'a, '_> {
                 let ch = corpus.chains.get(*c as usize).ok_or_else(wrong_field)?;
                 match field {
                     F::ChainName => Value::str(&ch.name.value),
-                    F::ChainSteps => Value::list(
-                        (0..ch.steps.len()).map(|k| Value::Step(*c, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::ChainSteps => Value::seq(Seq::Steps(*c), ch.steps.len()),
                     _ => return Err(wrong_field()),
                 }
             }
