@@ -4,7 +4,9 @@
 //!
 //! These files are small, so serde_yaml reads them; errors still point at file, line and column.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
 use indexmap::IndexMap;
@@ -467,6 +469,27 @@ pub struct PhraseMatcher {
     pattern_set: Option<RegexSet>,
     exceptions: Option<AhoCorasick>,
     pub examples: PhraseExamples,
+    /// Tells matchers apart in the per-thread memo of [`PhraseMatcher::find`]; a clone has the
+    /// same phrases and so may share the id.
+    id: u64,
+}
+
+/// Ids of built matchers; 0 is left to the empty default matcher.
+static NEXT_MATCHER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How many texts the memo keeps per thread before it starts again: names and notes repeat
+/// a great deal across a corpus (营业执照, 居民身份证 …), and this bounds memory on one that
+/// does not.
+const PHRASE_MEMO_LIMIT: usize = 1 << 16;
+
+#[derive(Default)]
+struct PhraseMemo {
+    matcher: u64,
+    found: HashMap<Box<str>, Option<Box<str>>>,
+}
+
+thread_local! {
+    static PHRASE_MEMO: RefCell<PhraseMemo> = RefCell::new(PhraseMemo::default());
 }
 
 impl PhraseMatcher {
@@ -491,13 +514,30 @@ impl PhraseMatcher {
             file.exceptions.iter().map(|p| normalize::token(p)).filter(|p| !p.is_empty()).collect();
         let exceptions =
             if exceptions.is_empty() { None } else { Some(AhoCorasick::new(&exceptions).map_err(|e| e.to_string())?) };
-        Ok(PhraseMatcher { literals, automaton, patterns, pattern_set, exceptions, examples: file.examples })
+        let id = NEXT_MATCHER_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(PhraseMatcher { literals, automaton, patterns, pattern_set, exceptions, examples: file.examples, id })
     }
 
     /// The first catch-all or vague phrase in `text` (as written in the normalised text), unless
     /// it lies inside an exception.
     #[must_use]
     pub fn find(&self, text: &str) -> Option<String> {
+        let memo = PHRASE_MEMO.with_borrow(|m| (m.matcher == self.id).then(|| m.found.get(text).cloned()).flatten());
+        if let Some(found) = memo {
+            return found.map(String::from);
+        }
+        let found = self.search(text);
+        PHRASE_MEMO.with_borrow_mut(|m| {
+            if m.matcher != self.id || m.found.len() >= PHRASE_MEMO_LIMIT {
+                m.matcher = self.id;
+                m.found.clear();
+            }
+            m.found.insert(text.into(), found.as_deref().map(Box::from));
+        });
+        found
+    }
+
+    fn search(&self, text: &str) -> Option<String> {
         let norm = normalize::token(text);
         let mut hits: Vec<(usize, usize)> = Vec::new();
         if let Some(ac) = &self.automaton {
