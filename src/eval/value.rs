@@ -39,7 +39,7 @@ pub enum Value<'a> {
 }
 
 /// Records of one kind numbered from 0: the `k`-th is made on demand by [`Seq::at`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Seq {
     Items,
     Chains,
