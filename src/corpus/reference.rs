@@ -432,12 +432,20 @@ fn owner_prefix(prefix: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
     map: HashMap<String, u32>,
+    /// The first characters of the names, sorted: a suffix that starts with any other
+    /// character cannot be a name, and is not hashed and looked up.
+    starts: Vec<char>,
 }
 
 impl NameIndex {
     fn insert(&mut self, name: &str, i: u32) {
         let key = normalize::name(name);
         if key.chars().count() >= 2 {
+            if let Some(c) = key.chars().next()
+                && let Err(at) = self.starts.binary_search(&c)
+            {
+                self.starts.insert(at, c);
+            }
             self.map.entry(key).or_insert(i);
         }
     }
@@ -450,7 +458,8 @@ impl NameIndex {
         if let Some(&i) = self.map.get(norm) {
             return Some(i);
         }
-        norm.char_indices().skip(1).find_map(|(at, _)| {
+        norm.char_indices().skip(1).find_map(|(at, c)| {
+            self.starts.binary_search(&c).ok()?;
             let prefix = norm.get(..at)?;
             let rest = norm.get(at..)?;
             let i = *self.map.get(rest)?;
