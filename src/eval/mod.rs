@@ -261,6 +261,10 @@ fn int_of(v: &Value<'_>) -> R<i64> {
     }
 }
 
+fn is_literal(e: &CExpr) -> bool {
+    matches!(e, CExpr::Bool(_) | CExpr::Int(_) | CExpr::Str(_) | CExpr::Date(_))
+}
+
 fn absent() -> EvalError {
     EvalError { message: tr!("所需的值缺失", "a required value is absent") }
 }
@@ -776,6 +780,23 @@ impl<'a> Exec<'a, '_> {
                 let va = self.eval(a)?;
                 return if va.is_absent() { self.eval(b) } else { Ok(va) };
             }
+            // `x in ["a", "b"]`: literals cannot fail, so comparing one by one gives the same
+            // answer as building the list first, without building it.
+            BinOp::In | BinOp::NotIn => {
+                if let CExpr::List(items) = b
+                    && items.iter().all(is_literal)
+                {
+                    let va = self.eval(a)?;
+                    let mut found = false;
+                    for it in items {
+                        if self.eval(it)?.equals(&va) {
+                            found = true;
+                            break;
+                        }
+                    }
+                    return Ok(Value::Bool(found == (op == BinOp::In)));
+                }
+            }
             _ => {}
         }
         let va = self.eval(a)?;
@@ -812,6 +833,9 @@ impl<'a> Exec<'a, '_> {
             },
             BinOp::Add => match (va, vb) {
                 (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(y).ok_or_else(overflow)?),
+                // Lists are never changed in place, so an empty operand needs no copy.
+                (Value::List(x), Value::List(y)) if y.is_empty() => Value::List(x),
+                (Value::List(x), Value::List(y)) if x.is_empty() => Value::List(y),
                 (Value::List(x), Value::List(y)) => Value::list(x.iter().chain(y.iter()).collect()),
                 (Value::Str(x), Value::Str(y)) => Value::Str(Cow::Owned(format!("{x}{y}"))),
                 _ => return Err(absent()),
