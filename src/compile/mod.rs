@@ -48,10 +48,73 @@ pub enum CExpr {
     Unwrap(Box<CExpr>, Span),
     Call(Builtin, Vec<CExpr>),
     Quant(QuantKind, usize, Box<CExpr>, Box<CExpr>),
+    /// A quantifier whose condition starts with `x.field == key` (`key` not mentioning `x`):
+    /// on a long list of records the evaluator finds the candidates in an index by field value
+    /// instead of testing every element.
+    Lookup(Box<Lookup>),
     If(Box<CExpr>, Box<CExpr>, Box<CExpr>),
     Not(Box<CExpr>),
     Neg(Box<CExpr>),
     Bin(BinOp, Box<CExpr>, Box<CExpr>),
+}
+
+/// See [`CExpr::Lookup`]. `quant` is the plain quantifier, run as such on short lists; its
+/// condition is evaluated on every candidate, so `field == key` is only a filter.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    pub kind: QuantKind,
+    pub slot: usize,
+    pub list: CExpr,
+    pub cond: CExpr,
+    pub field: Field,
+    pub key: CExpr,
+}
+
+impl CExpr {
+    /// Whether the expression reads the variable in `slot`.
+    #[must_use]
+    pub fn mentions(&self, slot: usize) -> bool {
+        match self {
+            CExpr::Bool(_)
+            | CExpr::Int(_)
+            | CExpr::Str(_)
+            | CExpr::Date(_)
+            | CExpr::Regex(_)
+            | CExpr::AsOf
+            | CExpr::Items
+            | CExpr::Chains => false,
+            CExpr::Var(s) => *s == slot,
+            CExpr::List(v) | CExpr::Call(_, v) => v.iter().any(|e| e.mentions(slot)),
+            CExpr::Field(e, _) | CExpr::Unwrap(e, _) | CExpr::Not(e) | CExpr::Neg(e) => e.mentions(slot),
+            CExpr::Quant(_, _, l, c) | CExpr::Bin(_, l, c) => l.mentions(slot) || c.mentions(slot),
+            CExpr::Lookup(q) => q.list.mentions(slot) || q.cond.mentions(slot),
+            CExpr::If(c, a, b) => c.mentions(slot) || a.mentions(slot) || b.mentions(slot),
+        }
+    }
+}
+
+/// The `x.field == key` that a condition on `x` (in `slot`) starts with, if any. Only `any`,
+/// `first` and `count` qualify: for them an element that fails the equality is simply not
+/// counted, and since `and` stops at its left operand, nothing else of the condition would have
+/// been evaluated on it.
+fn lookup_of(kind: QuantKind, slot: usize, cond: &CExpr) -> Option<(Field, CExpr)> {
+    if kind == QuantKind::All {
+        return None;
+    }
+    let mut c = cond;
+    while let CExpr::Bin(BinOp::And, left, _) = c {
+        c = left;
+    }
+    let CExpr::Bin(BinOp::Eq, a, b) = c else { return None };
+    let is_field = |e: &CExpr| match e {
+        CExpr::Field(inner, f) if matches!(**inner, CExpr::Var(s) if s == slot) => Some(*f),
+        _ => None,
+    };
+    match (is_field(a), is_field(b)) {
+        (Some(f), None) if !b.mentions(slot) => Some((f, (**b).clone())),
+        (None, Some(f)) if !a.mentions(slot) => Some((f, (**a).clone())),
+        _ => None,
+    }
 }
 
 /// One step of a rule's body, run in order.
@@ -465,7 +528,13 @@ impl<'a> Checker<'a> {
                     QuantKind::Count => Ty::Int,
                     QuantKind::First => Ty::opt(*elem),
                 };
-                Some((CExpr::Quant(*kind, slot, Box::new(lc), Box::new(cc)), ty))
+                let quant = match lookup_of(*kind, slot, &cc) {
+                    Some((field, key)) => {
+                        CExpr::Lookup(Box::new(Lookup { kind: *kind, slot, list: lc, cond: cc, field, key }))
+                    }
+                    None => CExpr::Quant(*kind, slot, Box::new(lc), Box::new(cc)),
+                };
+                Some((quant, ty))
             }
             ExprKind::If(c, a, b) => {
                 let tc = self.expr(c);

@@ -122,7 +122,7 @@ impl fmt::Display for Ty {
 }
 
 /// Every field the language can read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Field {
     ItemCode,
     ItemName,

@@ -4,11 +4,13 @@
 //!
 //! These files are small, so serde_yaml reads them; errors still point at file, line and column.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
 use indexmap::IndexMap;
-use regex::Regex;
+use regex::{Regex, RegexSet};
 use serde::Deserialize;
 
 use super::model::{CHANNEL, Date, Domain, STATUTE_LEVEL, VERIFICATION};
@@ -430,12 +432,20 @@ fn owner_prefix(prefix: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
     map: HashMap<String, u32>,
+    /// The first characters of the names, sorted: a suffix that starts with any other
+    /// character cannot be a name, and is not hashed and looked up.
+    starts: Vec<char>,
 }
 
 impl NameIndex {
     fn insert(&mut self, name: &str, i: u32) {
         let key = normalize::name(name);
         if key.chars().count() >= 2 {
+            if let Some(c) = key.chars().next()
+                && let Err(at) = self.starts.binary_search(&c)
+            {
+                self.starts.insert(at, c);
+            }
             self.map.entry(key).or_insert(i);
         }
     }
@@ -448,7 +458,8 @@ impl NameIndex {
         if let Some(&i) = self.map.get(norm) {
             return Some(i);
         }
-        norm.char_indices().skip(1).find_map(|(at, _)| {
+        norm.char_indices().skip(1).find_map(|(at, c)| {
+            self.starts.binary_search(&c).ok()?;
             let prefix = norm.get(..at)?;
             let rest = norm.get(at..)?;
             let i = *self.map.get(rest)?;
@@ -462,8 +473,32 @@ pub struct PhraseMatcher {
     literals: Vec<String>,
     automaton: Option<AhoCorasick>,
     patterns: Vec<(Regex, Option<String>)>,
+    /// All `patterns` at once: one pass tells which of them can match a text at all, so most
+    /// names (which match none) cost one search instead of one per pattern.
+    pattern_set: Option<RegexSet>,
     exceptions: Option<AhoCorasick>,
     pub examples: PhraseExamples,
+    /// Tells matchers apart in the per-thread memo of [`PhraseMatcher::find`]; a clone has the
+    /// same phrases and so may share the id.
+    id: u64,
+}
+
+/// Ids of built matchers; 0 is left to the empty default matcher.
+static NEXT_MATCHER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// How many texts the memo keeps per thread before it starts again: names and notes repeat
+/// a great deal across a corpus (营业执照, 居民身份证 …), and this bounds memory on one that
+/// does not.
+const PHRASE_MEMO_LIMIT: usize = 1 << 16;
+
+#[derive(Default)]
+struct PhraseMemo {
+    matcher: u64,
+    found: HashMap<Box<str>, Option<Box<str>>>,
+}
+
+thread_local! {
+    static PHRASE_MEMO: RefCell<PhraseMemo> = RefCell::new(PhraseMemo::default());
 }
 
 impl PhraseMatcher {
@@ -479,18 +514,54 @@ impl PhraseMatcher {
             let re = Regex::new(&p.pattern).map_err(|e| format!("`{}`: {e}", p.pattern))?;
             patterns.push((re, p.label));
         }
+        let pattern_set = if patterns.is_empty() {
+            None
+        } else {
+            Some(RegexSet::new(patterns.iter().map(|(re, _)| re.as_str())).map_err(|e| e.to_string())?)
+        };
         let exceptions: Vec<String> =
             file.exceptions.iter().map(|p| normalize::token(p)).filter(|p| !p.is_empty()).collect();
         let exceptions =
             if exceptions.is_empty() { None } else { Some(AhoCorasick::new(&exceptions).map_err(|e| e.to_string())?) };
-        Ok(PhraseMatcher { literals, automaton, patterns, exceptions, examples: file.examples })
+        let id = NEXT_MATCHER_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(PhraseMatcher { literals, automaton, patterns, pattern_set, exceptions, examples: file.examples, id })
     }
 
     /// The first catch-all or vague phrase in `text` (as written in the normalised text), unless
     /// it lies inside an exception.
     #[must_use]
     pub fn find(&self, text: &str) -> Option<String> {
+        let memo = PHRASE_MEMO.with_borrow(|m| (m.matcher == self.id).then(|| m.found.get(text).cloned()).flatten());
+        if let Some(found) = memo {
+            return found.map(String::from);
+        }
+        let found = self.search(text);
+        PHRASE_MEMO.with_borrow_mut(|m| {
+            if m.matcher != self.id || m.found.len() >= PHRASE_MEMO_LIMIT {
+                m.matcher = self.id;
+                m.found.clear();
+            }
+            m.found.insert(text.into(), found.as_deref().map(Box::from));
+        });
+        found
+    }
+
+    fn search(&self, text: &str) -> Option<String> {
         let norm = normalize::token(text);
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        if let Some(ac) = &self.automaton {
+            hits.extend(ac.find_overlapping_iter(&norm).map(|m| (m.start(), m.end())));
+        }
+        if let Some(set) = &self.pattern_set {
+            for k in set.matches(&norm).iter() {
+                if let Some((re, _)) = self.patterns.get(k) {
+                    hits.extend(re.find_iter(&norm).map(|m| (m.start(), m.end())));
+                }
+            }
+        }
+        if hits.is_empty() {
+            return None;
+        }
         let excepted: Vec<(usize, usize)> = self
             .exceptions
             .as_ref()
@@ -498,19 +569,9 @@ impl PhraseMatcher {
             .unwrap_or_default();
         let inside = |s: usize, e: usize| excepted.iter().any(|&(a, b)| a <= s && e <= b);
         let mut best: Option<(usize, usize)> = None;
-        let mut consider = |s: usize, e: usize| {
+        for (s, e) in hits {
             if !inside(s, e) && best.is_none_or(|(bs, be)| s < bs || (s == bs && e > be)) {
                 best = Some((s, e));
-            }
-        };
-        if let Some(ac) = &self.automaton {
-            for m in ac.find_overlapping_iter(&norm) {
-                consider(m.start(), m.end());
-            }
-        }
-        for (re, _) in &self.patterns {
-            for m in re.find_iter(&norm) {
-                consider(m.start(), m.end());
             }
         }
         best.and_then(|(s, e)| norm.get(s..e)).map(str::to_string)

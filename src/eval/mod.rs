@@ -11,11 +11,13 @@
 pub mod value;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::rc::Rc;
 
 use rayon::prelude::*;
 
-use self::value::{Owner, Value};
+use self::value::{List, Owner, Seq, Value};
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, CFixAction, CPart, CompiledRule, Program, Root, Step};
 use crate::corpus::Corpus;
@@ -105,7 +107,18 @@ struct Exec<'a, 'c> {
     steps: &'a [Step],
     env: Vec<Value<'a>>,
     out: Vec<Finding>,
+    /// Indexes of record sequences by a text field, for [`CExpr::Lookup`]; `None` when the
+    /// field cannot be indexed.
+    lookups: HashMap<(Seq, Field), Option<Rc<EqIndex<'a>>>>,
+    /// How many elements quantifiers have tested: what the indexes save, made visible to tests.
+    tested: u64,
 }
+
+/// Record numbers by field value, ascending.
+type EqIndex<'a> = HashMap<Option<&'a str>, Vec<u32>>;
+
+/// Shorter lists are tested element by element: building an index would cost more.
+const LOOKUP_FROM: usize = 16;
 
 /// Runs every enabled rule on the corpus.
 #[must_use]
@@ -176,6 +189,8 @@ fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>) -> Vec<Finding> 
         steps: &rule.steps,
         env: vec![Value::Absent; rule.slots.max(1)],
         out: Vec::new(),
+        lookups: HashMap::new(),
+        tested: 0,
     };
     if let Some(slot) = ex.env.get_mut(rule.root_slot) {
         *slot = root.clone();
@@ -246,6 +261,10 @@ fn int_of(v: &Value<'_>) -> R<i64> {
     }
 }
 
+fn is_literal(e: &CExpr) -> bool {
+    matches!(e, CExpr::Bool(_) | CExpr::Int(_) | CExpr::Str(_) | CExpr::Date(_))
+}
+
 fn absent() -> EvalError {
     EvalError { message: tr!("所需的值缺失", "a required value is absent") }
 }
@@ -307,7 +326,7 @@ impl<'a> Exec<'a, '_> {
                     return Err(EvalError { message: tr!("不是列表", "not a list") });
                 };
                 for it in items.iter() {
-                    self.set(*slot, it.clone());
+                    self.set(*slot, it);
                     self.steps(i + 1)?;
                 }
                 Ok(())
@@ -577,7 +596,7 @@ impl<'a> Exec<'a, '_> {
             Value::List(items) => {
                 let mut parts = Vec::with_capacity(items.len());
                 for it in items.iter() {
-                    parts.push(self.display(it)?);
+                    parts.push(self.display(&it)?);
                 }
                 parts.join(crate::i18n::t("、", ", "))
             }
@@ -612,14 +631,8 @@ impl<'a> Exec<'a, '_> {
             }
             CExpr::Var(slot) => self.env.get(*slot).cloned().unwrap_or(Value::Absent),
             CExpr::AsOf => Value::Date(self.cx.opts.as_of),
-            CExpr::Items => {
-                let n = u32::try_from(self.cx.corpus.items.len()).unwrap_or(u32::MAX);
-                Value::list((0..n).map(Value::Item).collect())
-            }
-            CExpr::Chains => {
-                let n = u32::try_from(self.cx.corpus.chains.len()).unwrap_or(u32::MAX);
-                Value::list((0..n).map(Value::Chain).collect())
-            }
+            CExpr::Items => Value::seq(Seq::Items, self.cx.corpus.items.len()),
+            CExpr::Chains => Value::seq(Seq::Chains, self.cx.corpus.chains.len()),
             CExpr::Field(inner, field) => {
                 let rec = self.eval(inner)?;
                 self.field(&rec, *field)?
@@ -633,26 +646,19 @@ impl<'a> Exec<'a, '_> {
             }
             CExpr::Call(b, args) => self.call(*b, args)?,
             CExpr::Quant(kind, slot, list, cond) => {
-                let Value::List(items) = self.eval(list)? else {
-                    return Err(EvalError { message: tr!("不是列表", "not a list") });
-                };
-                let mut count = 0i64;
-                for it in items.iter() {
-                    self.set(*slot, it.clone());
-                    let hit = bool_of(&self.eval(cond)?)?;
-                    match kind {
-                        QuantKind::Any if hit => return Ok(Value::Bool(true)),
-                        QuantKind::All if !hit => return Ok(Value::Bool(false)),
-                        QuantKind::First if hit => return Ok(it.clone()),
-                        QuantKind::Count if hit => count += 1,
-                        _ => {}
+                let items = self.list(list)?;
+                self.quant(*kind, *slot, items.iter(), cond)?
+            }
+            CExpr::Lookup(q) => {
+                let items = self.list(&q.list)?;
+                match &items {
+                    List::Seq(seq, range) if range.len() >= LOOKUP_FROM => {
+                        match self.candidates(*seq, range.clone(), q.field, &q.key)? {
+                            Some(found) => self.quant(q.kind, q.slot, found.into_iter().map(|k| seq.at(k)), &q.cond)?,
+                            None => self.quant(q.kind, q.slot, items.iter(), &q.cond)?,
+                        }
                     }
-                }
-                match kind {
-                    QuantKind::Any => Value::Bool(false),
-                    QuantKind::All => Value::Bool(true),
-                    QuantKind::First => Value::Absent,
-                    QuantKind::Count => Value::Int(count),
+                    _ => self.quant(q.kind, q.slot, items.iter(), &q.cond)?,
                 }
             }
             CExpr::If(c, a, b) => {
@@ -666,6 +672,94 @@ impl<'a> Exec<'a, '_> {
             CExpr::Neg(a) => Value::Int(int_of(&self.eval(a)?)?.checked_neg().ok_or_else(overflow)?),
             CExpr::Bin(op, a, b) => self.binary(*op, a, b)?,
         })
+    }
+
+    fn list(&mut self, e: &'a CExpr) -> R<List<'a>> {
+        match self.eval(e)? {
+            Value::List(l) => Ok(l),
+            _ => Err(EvalError { message: tr!("不是列表", "not a list") }),
+        }
+    }
+
+    fn quant(
+        &mut self,
+        kind: QuantKind,
+        slot: usize,
+        items: impl Iterator<Item = Value<'a>>,
+        cond: &'a CExpr,
+    ) -> R<Value<'a>> {
+        let mut count = 0i64;
+        for it in items {
+            self.tested += 1;
+            self.set(slot, it.clone());
+            let hit = bool_of(&self.eval(cond)?)?;
+            match kind {
+                QuantKind::Any if hit => return Ok(Value::Bool(true)),
+                QuantKind::All if !hit => return Ok(Value::Bool(false)),
+                QuantKind::First if hit => return Ok(it),
+                QuantKind::Count if hit => count += 1,
+                _ => {}
+            }
+        }
+        Ok(match kind {
+            QuantKind::Any => Value::Bool(false),
+            QuantKind::All => Value::Bool(true),
+            QuantKind::First => Value::Absent,
+            QuantKind::Count => Value::Int(count),
+        })
+    }
+
+    /// The elements of `seq` within `range` whose `field` equals `key`, in order, through an
+    /// index of the whole sequence built on first use; `None` when the values cannot be indexed
+    /// (a field that is not text), and the caller tests every element instead.
+    fn candidates(&mut self, seq: Seq, range: Range<u32>, field: Field, key: &'a CExpr) -> R<Option<Vec<u32>>> {
+        let index = match self.lookups.get(&(seq, field)) {
+            Some(ix) => ix.clone(),
+            None => {
+                let ix = self.build_index(seq, field)?.map(Rc::new);
+                self.lookups.insert((seq, field), ix.clone());
+                ix
+            }
+        };
+        let Some(index) = index else { return Ok(None) };
+        let key = match self.eval(key)? {
+            Value::Str(s) => Some(s),
+            Value::Absent => None,
+            _ => return Ok(None),
+        };
+        let Some(all) = index.get(&key.as_deref()) else { return Ok(Some(Vec::new())) };
+        let from = all.partition_point(|&k| k < range.start);
+        let to = all.partition_point(|&k| k < range.end);
+        Ok(Some(all.get(from..to).unwrap_or_default().to_vec()))
+    }
+
+    fn build_index(&self, seq: Seq, field: Field) -> R<Option<EqIndex<'a>>> {
+        let len = match seq {
+            Seq::Items => self.cx.corpus.items.len(),
+            Seq::Chains => self.cx.corpus.chains.len(),
+            Seq::Materials(i) => self.item(i)?.materials.len(),
+            Seq::Steps(c) => self.cx.corpus.chains.get(c as usize).map_or(0, |ch| ch.steps.len()),
+            Seq::Citations(o) => match o.material {
+                Some(m) => self.material(o.item, m)?.basis.len(),
+                None => self.item(o.item)?.basis.len(),
+            },
+            Seq::Waivers(o) => match o.material {
+                Some(m) => self.material(o.item, m)?.waivers.len(),
+                None => self.item(o.item)?.waivers.len(),
+            },
+        };
+        let mut index: EqIndex<'a> = HashMap::new();
+        for k in 0..u32::try_from(len).unwrap_or(u32::MAX) {
+            let key = match self.field(&seq.at(k), field) {
+                Ok(Value::Str(Cow::Borrowed(s))) => Some(s),
+                Ok(Value::Absent) => None,
+                // Text built at run time, another type, or an error that the plain loop must
+                // report as it would have.
+                _ => return Ok(None),
+            };
+            index.entry(key).or_default().push(k);
+        }
+        Ok(Some(index))
     }
 
     fn binary(&mut self, op: BinOp, a: &'a CExpr, b: &'a CExpr) -> R<Value<'a>> {
@@ -685,6 +779,23 @@ impl<'a> Exec<'a, '_> {
             BinOp::Coalesce => {
                 let va = self.eval(a)?;
                 return if va.is_absent() { self.eval(b) } else { Ok(va) };
+            }
+            // `x in ["a", "b"]`: literals cannot fail, so comparing one by one gives the same
+            // answer as building the list first, without building it.
+            BinOp::In | BinOp::NotIn => {
+                if let CExpr::List(items) = b
+                    && items.iter().all(is_literal)
+                {
+                    let va = self.eval(a)?;
+                    let mut found = false;
+                    for it in items {
+                        if self.eval(it)?.equals(&va) {
+                            found = true;
+                            break;
+                        }
+                    }
+                    return Ok(Value::Bool(found == (op == BinOp::In)));
+                }
             }
             _ => {}
         }
@@ -722,11 +833,10 @@ impl<'a> Exec<'a, '_> {
             },
             BinOp::Add => match (va, vb) {
                 (Value::Int(x), Value::Int(y)) => Value::Int(x.checked_add(y).ok_or_else(overflow)?),
-                (Value::List(x), Value::List(y)) => {
-                    let mut v: Vec<Value<'a>> = x.iter().cloned().collect();
-                    v.extend(y.iter().cloned());
-                    Value::list(v)
-                }
+                // Lists are never changed in place, so an empty operand needs no copy.
+                (Value::List(x), Value::List(y)) if y.is_empty() => Value::List(x),
+                (Value::List(x), Value::List(y)) if x.is_empty() => Value::List(y),
+                (Value::List(x), Value::List(y)) => Value::list(x.iter().chain(y.iter()).collect()),
                 (Value::Str(x), Value::Str(y)) => Value::Str(Cow::Owned(format!("{x}{y}"))),
                 _ => return Err(absent()),
             },
@@ -824,13 +934,11 @@ impl<'a> Exec<'a, '_> {
                     return Ok(Value::list(Vec::new()));
                 };
                 let code = &self.item(i)?.code.value;
-                Value::list(
-                    self.cx.corpus.items_with_code(code).iter().filter(|&&j| j != i).map(|&j| Value::Item(j)).collect(),
-                )
+                Value::List(List::ItemsExcept(self.cx.corpus.items_with_code(code), i))
             }
             Builtin::Preceding => match args.first().map(|a| self.eval(a)).transpose()? {
-                Some(Value::Material(i, m)) => Value::list((0..m).map(|k| Value::Material(i, k)).collect()),
-                Some(Value::Step(c, s)) => Value::list((0..s).map(|k| Value::Step(c, k)).collect()),
+                Some(Value::Material(i, m)) => Value::List(List::Seq(Seq::Materials(i), 0..m)),
+                Some(Value::Step(c, s)) => Value::List(List::Seq(Seq::Steps(c), 0..s)),
                 _ => Value::list(Vec::new()),
             },
             Builtin::Date => Value::Absent,
@@ -870,11 +978,7 @@ impl<'a> Exec<'a, '_> {
                     F::ItemName => Value::str(&it.name.value),
                     F::ItemType => opt(it.item_type.as_ref(), |v| Value::str(v)),
                     F::ItemDepartment => opt(it.department.as_ref(), |v| Value::str(v)),
-                    F::ItemBasis => Value::list(
-                        (0..it.basis.len())
-                            .map(|k| Value::Citation(Owner { item: *i, material: None }, u32::try_from(k).unwrap_or(0)))
-                            .collect(),
-                    ),
+                    F::ItemBasis => Value::seq(Seq::Citations(Owner { item: *i, material: None }), it.basis.len()),
                     F::ItemHandling => opt(it.handling.as_ref(), |v| Value::str(v)),
                     F::ItemPromise => opt(it.promise.as_ref(), |v| Value::str(v)),
                     F::ItemLegalDays => opt(it.legal_days.as_ref(), |v| Value::Int(*v)),
@@ -889,14 +993,8 @@ impl<'a> Exec<'a, '_> {
                     F::ItemComplex => Value::list(it.complex.iter().map(|d| Value::str(d.value)).collect()),
                     F::ItemSuperior => opt(it.superior.as_ref(), |v| Value::str(v)),
                     F::ItemFee => opt(it.fee.as_ref(), |v| Value::str(v)),
-                    F::ItemWaivers => Value::list(
-                        (0..it.waivers.len())
-                            .map(|k| Value::Waiver(Owner { item: *i, material: None }, u32::try_from(k).unwrap_or(0)))
-                            .collect(),
-                    ),
-                    F::ItemMaterials => Value::list(
-                        (0..it.materials.len()).map(|k| Value::Material(*i, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::ItemWaivers => Value::seq(Seq::Waivers(Owner { item: *i, material: None }), it.waivers.len()),
+                    F::ItemMaterials => Value::seq(Seq::Materials(*i), it.materials.len()),
                     F::ItemRegion => Value::opt_str(list.and_then(|l| l.region.as_deref())),
                     F::ItemCodePattern => match list {
                         Some(l) => Value::Regex(&l.code_pattern),
@@ -926,15 +1024,11 @@ impl<'a> Exec<'a, '_> {
                     F::MatSource => opt(mat.source.as_ref(), |v| Value::str(v)),
                     F::MatAcquisition => opt(mat.acquisition.as_ref(), |v| Value::str(v)),
                     F::MatProvider => opt(mat.provider.as_ref(), |v| Value::str(v)),
-                    F::MatBasis => Value::list(
-                        (0..mat.basis.len()).map(|k| Value::Citation(owner, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::MatBasis => Value::seq(Seq::Citations(owner), mat.basis.len()),
                     F::MatCopies => opt(mat.copies.as_ref(), |v| Value::Int(*v)),
                     F::MatFormat => opt(mat.format.as_ref(), |v| Value::str(v)),
                     F::MatNote => opt(mat.note.as_ref(), |v| Value::str(v)),
-                    F::MatWaivers => Value::list(
-                        (0..mat.waivers.len()).map(|k| Value::Waiver(owner, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::MatWaivers => Value::seq(Seq::Waivers(owner), mat.waivers.len()),
                     F::MatItem => Value::Item(*i),
                     F::MatIndex => Value::Int(i64::from(*m)),
                     F::MatNormName => Value::str(&mat.norm_name),
@@ -945,9 +1039,7 @@ impl<'a> Exec<'a, '_> {
                 let ch = corpus.chains.get(*c as usize).ok_or_else(wrong_field)?;
                 match field {
                     F::ChainName => Value::str(&ch.name.value),
-                    F::ChainSteps => Value::list(
-                        (0..ch.steps.len()).map(|k| Value::Step(*c, u32::try_from(k).unwrap_or(0))).collect(),
-                    ),
+                    F::ChainSteps => Value::seq(Seq::Steps(*c), ch.steps.len()),
                     _ => return Err(wrong_field()),
                 }
             }
@@ -1046,7 +1138,16 @@ pub fn list_members(
             if let Some(s) = env.first_mut() {
                 *s = Value::Item(i);
             }
-            let mut ex = Exec { cx: &cx, rule_idx: 0, rule: None, steps: &list.steps, env, out: Vec::new() };
+            let mut ex = Exec {
+                cx: &cx,
+                rule_idx: 0,
+                rule: None,
+                steps: &list.steps,
+                env,
+                out: Vec::new(),
+                lookups: HashMap::new(),
+                tested: 0,
+            };
             list.steps.iter().all(|step| match step {
                 Step::Let(slot, e) => match ex.eval(e) {
                     Ok(v) => {
@@ -1060,4 +1161,96 @@ pub fn list_members(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests may fail loudly")]
+
+    use std::fmt::Write as _;
+
+    use super::*;
+    use crate::corpus::config::PolicySource;
+    use crate::corpus::load::LoadOptions;
+
+    /// Runs one built-in rule on every item of `yaml`, as `run_root` does, and returns the
+    /// number of findings and how many list elements its quantifiers tested.
+    fn run_counting(rule_id: &str, yaml: &str) -> (usize, u64) {
+        let refs = References::builtin().unwrap();
+        let program = crate::policy::load(&[PolicySource::Builtin], &refs).unwrap();
+        let corpus = Corpus::from_text("big.yaml", yaml, &refs, None, LoadOptions::default()).unwrap();
+        let opts = RunOptions::all(&program, Date::parse("2026-01-01").unwrap());
+        let cx = Ctx { corpus: &corpus, refs: &refs, program: &program, opts: &opts, used: None };
+        let rule_idx = program.rules.iter().position(|r| r.id == rule_id).unwrap();
+        let rule = &program.rules[rule_idx];
+        let (mut findings, mut tested) = (0, 0);
+        for i in 0..u32::try_from(corpus.items.len()).unwrap() {
+            let mut ex = Exec {
+                cx: &cx,
+                rule_idx,
+                rule: Some(rule),
+                steps: &rule.steps,
+                env: vec![Value::Absent; rule.slots.max(1)],
+                out: Vec::new(),
+                lookups: HashMap::new(),
+                tested: 0,
+            };
+            ex.env[rule.root_slot] = Value::Item(i);
+            ex.steps(0).unwrap();
+            findings += ex.out.len();
+            tested += ex.tested;
+        }
+        (findings, tested)
+    }
+
+    #[test]
+    fn duplicate_materials_in_a_huge_item_take_linear_work() {
+        // QD106 asks, for each material, for the first earlier one with the same name: a scan
+        // of `preceding(m)` would test n²/2 = 200,000,000 pairs here.
+        let n = 20_000;
+        let mut yaml = String::from("items:\n  - code: \"230600-XK-0001\"\n    name: 大事项\n    materials:\n");
+        for k in 0..n {
+            // Every tenth name repeats an earlier one.
+            let name = if k % 10 == 9 { k - 5 } else { k };
+            writeln!(yaml, "      - name: 材料{name}").unwrap();
+        }
+        let (findings, tested) = run_counting("QD106", &yaml);
+        assert_eq!(findings, n / 10);
+        assert!(tested <= 2 * n as u64, "{tested} elements tested for {n} materials");
+    }
+
+    #[test]
+    fn a_code_shared_by_many_items_takes_linear_work() {
+        // QD302 counts the other items with the item's code and shows the first: building that
+        // list for each item would be 400,000,000 steps here.
+        let n = 20_000;
+        let mut yaml = String::from("items:\n");
+        for k in 0..n {
+            writeln!(yaml, "  - {{code: \"230600-XK-0001\", name: 事项{k}}}").unwrap();
+        }
+        let (findings, tested) = run_counting("QD302", &yaml);
+        assert_eq!(findings, n);
+        assert!(tested <= 2 * n as u64, "{tested} elements tested for {n} items");
+        // And the list itself is not built: it is the code's index slice, less the item.
+        let args = [CExpr::Var(0)];
+        let refs = References::builtin().unwrap();
+        let program = Program::default();
+        let corpus = Corpus::from_text("big.yaml", &yaml, &refs, None, LoadOptions::default()).unwrap();
+        let opts = RunOptions { as_of: Date::parse("2026-01-01").unwrap(), levels: Vec::new() };
+        let cx = Ctx { corpus: &corpus, refs: &refs, program: &program, opts: &opts, used: None };
+        let mut ex = Exec {
+            cx: &cx,
+            rule_idx: 0,
+            rule: None,
+            steps: &[],
+            env: vec![Value::Item(7)],
+            out: Vec::new(),
+            lookups: HashMap::new(),
+            tested: 0,
+        };
+        let Value::List(others) = ex.call(Builtin::SameCode, &args).unwrap() else { panic!("not a list") };
+        assert!(matches!(others, List::ItemsExcept(..)));
+        assert_eq!(others.len(), n - 1);
+        assert!(others.iter().all(|v| !matches!(v, Value::Item(7))));
+    }
 }

@@ -2,6 +2,7 @@
 //! tables, so evaluation copies no item data.
 
 use std::borrow::Cow;
+use std::ops::Range;
 use std::rc::Rc;
 
 use regex::Regex;
@@ -24,7 +25,7 @@ pub enum Value<'a> {
     Str(Cow<'a, str>),
     Date(Date),
     Regex(&'a Regex),
-    List(Rc<Vec<Value<'a>>>),
+    List(List<'a>),
     Item(u32),
     Material(u32, u32),
     Chain(u32),
@@ -37,6 +38,105 @@ pub enum Value<'a> {
     Cover(&'a Cover),
 }
 
+/// Records of one kind numbered from 0: the `k`-th is made on demand by [`Seq::at`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Seq {
+    Items,
+    Chains,
+    /// The materials of an item.
+    Materials(u32),
+    /// The steps of a chain.
+    Steps(u32),
+    Citations(Owner),
+    Waivers(Owner),
+}
+
+impl Seq {
+    #[must_use]
+    pub fn at<'a>(self, k: u32) -> Value<'a> {
+        match self {
+            Seq::Items => Value::Item(k),
+            Seq::Chains => Value::Chain(k),
+            Seq::Materials(i) => Value::Material(i, k),
+            Seq::Steps(c) => Value::Step(c, k),
+            Seq::Citations(o) => Value::Citation(o, k),
+            Seq::Waivers(o) => Value::Waiver(o, k),
+        }
+    }
+}
+
+/// A list value. Lists of records the corpus already numbers (`item.materials`, `preceding(m)`,
+/// `same_code(item)`) are not materialised: a rule that only counts them or stops at the first
+/// match then costs nothing per element, and an item with many materials or a code shared by
+/// many items stays linear.
+#[derive(Debug, Clone)]
+pub enum List<'a> {
+    /// Values built at run time.
+    Vals(Rc<Vec<Value<'a>>>),
+    /// The records `start..end` of a sequence.
+    Seq(Seq, Range<u32>),
+    /// Items of an index slice in corpus order, except one (`same_code`: the item itself).
+    ItemsExcept(&'a [u32], u32),
+}
+
+impl<'a> List<'a> {
+    #[must_use]
+    pub fn seq(seq: Seq, len: usize) -> Self {
+        List::Seq(seq, 0..u32::try_from(len).unwrap_or(u32::MAX))
+    }
+
+    #[must_use]
+    pub fn len(&self) -> usize {
+        match self {
+            List::Vals(v) => v.len(),
+            List::Seq(_, r) => r.len(),
+            // The slice is in corpus order, so the excluded item is found by bisection.
+            List::ItemsExcept(s, x) => s.len().saturating_sub(usize::from(s.binary_search(x).is_ok())),
+        }
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[must_use]
+    pub fn iter(&self) -> ListIter<'_, 'a> {
+        match self {
+            List::Vals(v) => ListIter::Vals(v.iter()),
+            List::Seq(s, r) => ListIter::Seq(*s, r.clone()),
+            List::ItemsExcept(s, x) => ListIter::Except(s.iter(), *x),
+        }
+    }
+}
+
+/// The elements of a [`List`], by value (values are handles: cloning one is cheap).
+pub enum ListIter<'l, 'a> {
+    Vals(std::slice::Iter<'l, Value<'a>>),
+    Seq(Seq, Range<u32>),
+    Except(std::slice::Iter<'a, u32>, u32),
+}
+
+impl<'a> Iterator for ListIter<'_, 'a> {
+    type Item = Value<'a>;
+
+    fn next(&mut self) -> Option<Value<'a>> {
+        match self {
+            ListIter::Vals(it) => it.next().cloned(),
+            ListIter::Seq(s, r) => r.next().map(|k| s.at(k)),
+            ListIter::Except(it, x) => it.find(|&&j| j != *x).map(|&j| Value::Item(j)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match self {
+            ListIter::Vals(it) => it.size_hint(),
+            ListIter::Seq(_, r) => r.size_hint(),
+            ListIter::Except(it, _) => (0, it.size_hint().1),
+        }
+    }
+}
+
 impl<'a> Value<'a> {
     pub fn str(s: &'a str) -> Self {
         Value::Str(Cow::Borrowed(s))
@@ -47,7 +147,12 @@ impl<'a> Value<'a> {
     }
 
     pub fn list(v: Vec<Value<'a>>) -> Self {
-        Value::List(Rc::new(v))
+        Value::List(List::Vals(Rc::new(v)))
+    }
+
+    /// The records `0..len` of a sequence, as a list.
+    pub fn seq(seq: Seq, len: usize) -> Self {
+        Value::List(List::seq(seq, len))
     }
 
     #[must_use]
@@ -65,7 +170,7 @@ impl<'a> Value<'a> {
             (Value::Int(a), Value::Int(b)) => a == b,
             (Value::Str(a), Value::Str(b)) => a == b,
             (Value::Date(a), Value::Date(b)) => a == b,
-            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y)),
+            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(&y)),
             (Value::Item(a), Value::Item(b)) | (Value::Chain(a), Value::Chain(b)) => a == b,
             (Value::Material(a, b), Value::Material(c, d)) | (Value::Step(a, b), Value::Step(c, d)) => a == c && b == d,
             (Value::Waiver(a, b), Value::Waiver(c, d)) | (Value::Citation(a, b), Value::Citation(c, d)) => {
