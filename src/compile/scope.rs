@@ -69,5 +69,6 @@ fn expr_scope(e: &CExpr) -> Scope {
         }
         CExpr::Quant(_, _, a, b) | CExpr::Bin(_, a, b) => expr_scope(a).max(expr_scope(b)),
         CExpr::If(a, b, c) => expr_scope(a).max(expr_scope(b)).max(expr_scope(c)),
+        CExpr::Lookup(l) => expr_scope(&l.list).max(expr_scope(&l.cond)).max(expr_scope(&l.key)),
     }
 }
