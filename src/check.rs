@@ -41,7 +41,7 @@ use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::tr;
 
 /// Most pieces (items and chains) checked together in phase 2.
-pub const BATCH: usize = 100_000;
+pub const BATCH: usize = 20_000;
 
 /// What a check needs besides the corpus and the policy.
 pub struct CheckOptions<'a> {
@@ -596,7 +596,7 @@ fn count(summary: &mut Summary, diagnostics: &[Diagnostic]) {
             corpus::config::Level::Warning => summary.warnings = summary.warnings.saturating_add(1),
             corpus::config::Level::Info => summary.infos = summary.infos.saturating_add(1),
         }
-        let n = summary.by_rule.entry(dg.rule.clone()).or_default();
+        let n = summary.by_rule.entry(dg.rule.to_string()).or_default();
         *n = n.saturating_add(1);
     }
 }

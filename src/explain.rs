@@ -157,7 +157,7 @@ fn verdicts(program: &Program, diags: &[&Diagnostic], rules: &[&CompiledRule]) -
     rules
         .iter()
         .map(|r| {
-            let findings: Vec<Diagnostic> = diags.iter().filter(|d| d.rule == r.id).map(|d| (*d).clone()).collect();
+            let findings: Vec<Diagnostic> = diags.iter().filter(|d| *d.rule == *r.id).map(|d| (*d).clone()).collect();
             let verdict = if findings.is_empty() {
                 "pass"
             } else if findings.iter().all(|d| d.waived) {

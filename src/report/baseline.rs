@@ -42,11 +42,11 @@ impl Baseline {
             .filter(|d| !d.waived)
             .map(|d| Entry {
                 fingerprint: d.fingerprint.clone(),
-                rule: d.rule.clone(),
-                file: d.file.clone(),
-                item: d.item.clone(),
-                material: d.material.clone(),
-                message: d.message.clone(),
+                rule: d.rule.to_string(),
+                file: d.file.to_string(),
+                item: d.item.as_deref().map(str::to_string),
+                material: d.material.as_deref().map(str::to_string),
+                message: d.message.to_string(),
             })
             .collect();
         Baseline { version: 1, findings }
@@ -98,10 +98,10 @@ impl Baseline {
                     crate::corpus::config::Level::Warning => report.summary.warnings -= 1,
                     crate::corpus::config::Level::Info => report.summary.infos -= 1,
                 }
-                if let Some(n) = report.summary.by_rule.get_mut(&d.rule) {
+                if let Some(n) = report.summary.by_rule.get_mut(&*d.rule) {
                     *n -= 1;
                     if *n == 0 {
-                        report.summary.by_rule.remove(&d.rule);
+                        report.summary.by_rule.remove(&*d.rule);
                     }
                 }
             } else {

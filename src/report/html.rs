@@ -257,7 +257,7 @@ pub fn render(report: &Report<'_>, corpus: &Corpus, lists: &Lists, as_of: Date, 
     for d in &report.diagnostics {
         if let Some(&i) = d.item.as_deref().and_then(|c| {
             corpus.items_with_code(c).iter().find(|&&i| {
-                corpus.items.get(i as usize).is_some_and(|it| corpus.sources.name(it.code.span.file) == d.file)
+                corpus.items.get(i as usize).is_some_and(|it| corpus.sources.name(it.code.span.file) == &*d.file)
             })
         }) {
             per_item.entry(i).or_default().push(d);

@@ -58,7 +58,7 @@ impl MietteDiagnostic for Shown<'_> {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.src?;
         Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            Some(self.d.title.clone()),
+            Some(self.d.title.to_string()),
             self.d.span.to_source_span(),
         ))))
     }
@@ -88,7 +88,7 @@ pub fn render_to(
     let mut current: Option<(crate::source::FileId, Option<std::borrow::Cow<'_, SourceFile>>)> = None;
     if !quiet {
         for d in &report.diagnostics {
-            let mut help = d.help.clone();
+            let mut help = d.help.to_string();
             for c in d.cites.iter() {
                 help.push('\n');
                 let number = c.number.as_deref().map(|n| format!("（{n}）")).unwrap_or_default();

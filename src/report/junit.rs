@@ -19,7 +19,7 @@ pub fn render(report: &Report<'_>) -> String {
         by_file.entry(name).or_default();
     }
     for d in &report.diagnostics {
-        by_file.entry(d.file.clone()).or_default().push(d);
+        by_file.entry(d.file.to_string()).or_default().push(d);
     }
     let total: usize = by_file.values().map(|v| v.len().max(1)).sum();
     let failures: usize = report.diagnostics.iter().filter(|d| !d.waived).count();

@@ -17,6 +17,7 @@ pub mod sarif;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -66,26 +67,27 @@ pub struct WaiverOut {
     pub approved_by: Option<String>,
 }
 
-/// One finding, resolved for output.
+/// One finding, resolved for output. A national corpus has a million of them, held until they
+/// are sorted and written: the texts many findings repeat (rule, file, item, help …) are shared.
 #[derive(Debug, Clone, Serialize)]
 pub struct Diagnostic {
-    pub rule: String,
-    pub name: String,
+    pub rule: Arc<str>,
+    pub name: Arc<str>,
     pub severity: &'static str,
-    pub file: String,
+    pub file: Arc<str>,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
-    pub item: Option<String>,
-    pub item_name: Option<String>,
-    pub material: Option<String>,
+    pub item: Option<Arc<str>>,
+    pub item_name: Option<Arc<str>>,
+    pub material: Option<Arc<str>>,
     #[serde(skip)]
-    pub title: String,
-    pub message: String,
-    pub help: String,
+    pub title: Arc<str>,
+    pub message: Box<str>,
+    pub help: Arc<str>,
     /// Shared by the findings of one rule in one region: a national corpus has a million findings.
-    pub cites: std::sync::Arc<[CiteOut]>,
+    pub cites: Arc<[CiteOut]>,
     pub waived: bool,
     #[serde(skip)]
     pub waiver: Option<WaiverOut>,
@@ -122,6 +124,21 @@ pub fn fingerprint(rule: &str, item: Option<&str>, material: Option<&str>, messa
         }
     }
     format!("{h:016x}")
+}
+
+/// Shares equal texts among the findings of one report.
+#[derive(Default)]
+struct Interner(std::collections::HashSet<Arc<str>>);
+
+impl Interner {
+    fn get(&mut self, s: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(s) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(s);
+        self.0.insert(a.clone());
+        a
+    }
 }
 
 /// Counts for the summary.
@@ -239,7 +256,8 @@ impl<'a> Report<'a> {
         };
         let mut diagnostics = Vec::with_capacity(findings.len());
         let mut trees = crate::fix::Trees::default();
-        let mut cites: HashMap<(usize, Option<&str>), std::sync::Arc<[CiteOut]>> = HashMap::new();
+        let mut cites: HashMap<(usize, Option<&str>), Arc<[CiteOut]>> = HashMap::new();
+        let mut strings = Interner::default();
         for f in findings {
             let Some(rule) = program.rules.get(f.rule) else { continue };
             let item = f.item.and_then(|i| corpus.items.get(i as usize));
@@ -270,20 +288,20 @@ impl<'a> Report<'a> {
                 *summary.by_rule.entry(rule.id.clone()).or_default() += 1;
             }
             diagnostics.push(Diagnostic {
-                rule: rule.id.clone(),
-                name: rule.name.clone(),
+                rule: strings.get(&rule.id),
+                name: strings.get(&rule.name),
                 severity: f.level.as_str(),
-                file: corpus.sources.name(f.span.file).to_string(),
+                file: strings.get(corpus.sources.name(f.span.file)),
                 line: start.line,
                 column: start.column,
                 end_line: end.line,
                 end_column: end.column,
-                item: item.map(|i| i.code.value.clone()),
-                item_name: item.map(|i| i.name.value.clone()),
-                material: material.map(|m| m.name.value.clone()),
-                title: rule.title.get().to_string(),
-                message: f.message.clone(),
-                help: f.help.clone(),
+                item: item.map(|i| strings.get(&i.code.value)),
+                item_name: item.map(|i| strings.get(&i.name.value)),
+                material: material.map(|m| strings.get(&m.name.value)),
+                title: strings.get(rule.title.get()),
+                message: f.message.as_str().into(),
+                help: strings.get(&f.help),
                 cites: cites
                     .entry((f.rule, region))
                     .or_insert_with(|| cites_for(program, refs, f.rule, region).into())

@@ -130,7 +130,7 @@ pub fn render(report: &Report<'_>, refs: &References) -> String {
     let results: Vec<Value> = report
         .diagnostics
         .iter()
-        .map(|d| result_json(d, report.program.rules.iter().position(|r| r.id == d.rule).unwrap_or(0)))
+        .map(|d| result_json(d, report.program.rules.iter().position(|r| *r.id == *d.rule).unwrap_or(0)))
         .collect();
     let log = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
