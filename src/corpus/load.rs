@@ -170,6 +170,9 @@ pub const MAX_ERRORS: usize = 200;
 pub struct Loader<'a> {
     src: &'a SourceFile,
     registry: &'a Registry,
+    /// Citations resolved so far: a list cites the same few statutes over and over, and resolving
+    /// one (normalising, finding the statute, checking the article) was an eighth of loading.
+    resolved: std::collections::HashMap<String, (Option<u32>, Option<String>, bool)>,
     list: u32,
     opts: LoadOptions,
     errors: Vec<SourceError>,
@@ -188,6 +191,7 @@ impl<'a> Loader<'a> {
         Loader {
             src,
             registry,
+            resolved: std::collections::HashMap::new(),
             list,
             opts,
             errors: Vec::new(),
@@ -550,7 +554,14 @@ impl<'a> Loader<'a> {
                     None => continue,
                 },
             };
-            let (statute, article, article_known) = self.registry.resolve(&text.value);
+            let (statute, article, article_known) = match self.resolved.get(&text.value) {
+                Some(r) => r.clone(),
+                None => {
+                    let r = self.registry.resolve(&text.value);
+                    self.resolved.insert(text.value.clone(), r.clone());
+                    r
+                }
+            };
             out.push(Citation { text, statute, article, article_known });
         }
         out
