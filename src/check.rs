@@ -38,7 +38,6 @@ use crate::diag::{Problems, SourceError};
 use crate::eval::{self, RunOptions};
 use crate::report::{Diagnostic, Report, Sources, Summary};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
-use crate::tr;
 
 /// Most pieces (items and chains) checked together in phase 2.
 pub const BATCH: usize = 20_000;
@@ -106,33 +105,22 @@ pub fn check<'a>(
     opts: &CheckOptions<'a>,
 ) -> Result<Checked<'a>, Problems> {
     let enabled = |i: usize| opts.run.levels.get(i).copied().flatten().is_some();
-    let widest = program.rules.iter().enumerate().filter(|(i, _)| enabled(*i)).map(|(_, r)| r.scope()).max();
-    if widest == Some(Scope::Corpus) {
-        return check_whole(d, refs, program, opts);
-    }
     let scopes: HashSet<Scope> =
         program.rules.iter().enumerate().filter(|(i, _)| enabled(*i)).map(|(_, r)| r.scope()).collect();
+    if scopes.contains(&Scope::Corpus) {
+        return check_whole(d, refs, program, opts);
+    }
     let cross = Cross { same_code: scopes.contains(&Scope::SameCode), chains: scopes.contains(&Scope::Chain) };
 
-    let results: Vec<Result<FileResult, Vec<SourceError>>> = (0..d.file_count())
-        .into_par_iter()
-        .map(|i| {
-            (opts.tick)();
-            check_file(d, refs, program, opts, i, cross)
-        })
-        .collect();
-    let mut files = Vec::with_capacity(results.len());
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok(f) => files.push(f),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    if !errors.is_empty() {
-        let n = errors.len();
-        return Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors));
-    }
+    let mut files = corpus::all_or_problems(
+        (0..d.file_count())
+            .into_par_iter()
+            .map(|i| {
+                (opts.tick)();
+                check_file(d, refs, program, opts, i, cross)
+            })
+            .collect(),
+    )?;
 
     let mut summary = Summary { files: files.len(), ..Summary::default() };
     let mut notes = Vec::new();
@@ -177,31 +165,22 @@ pub fn check<'a>(
 /// Only loads the files (and drops them), counting what they hold: the baseline of the
 /// benchmark that compares `check` with loading alone.
 pub fn load_only(d: &Discovery, refs: &References, opts: &CheckOptions<'_>) -> Result<Summary, Problems> {
-    let results: Vec<Result<(usize, usize), Vec<SourceError>>> = (0..d.file_count())
-        .into_par_iter()
-        .map(|i| {
-            (opts.tick)();
-            let c = d.load_alone(i, refs, opts.overrides)?;
-            Ok((c.items.len(), c.material_count()))
-        })
-        .collect();
-    let mut summary = Summary { files: results.len(), ..Summary::default() };
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok((items, materials)) => {
-                summary.items = summary.items.saturating_add(items);
-                summary.materials = summary.materials.saturating_add(materials);
-            }
-            Err(mut e) => errors.append(&mut e),
-        }
+    let counts = corpus::all_or_problems(
+        (0..d.file_count())
+            .into_par_iter()
+            .map(|i| {
+                (opts.tick)();
+                let c = d.load_alone(i, refs, opts.overrides)?;
+                Ok((c.items.len(), c.material_count()))
+            })
+            .collect(),
+    )?;
+    let mut summary = Summary { files: counts.len(), ..Summary::default() };
+    for (items, materials) in counts {
+        summary.items = summary.items.saturating_add(items);
+        summary.materials = summary.materials.saturating_add(materials);
     }
-    if errors.is_empty() {
-        Ok(summary)
-    } else {
-        let n = errors.len();
-        Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors))
-    }
+    Ok(summary)
 }
 
 /// Which cross-file rules are enabled.
@@ -510,18 +489,7 @@ fn check_batch(
     let mut chains = Vec::new();
     // Per phase-2 file: (file in the corpus, its offset there, the item's index in its file).
     let mut origin: Vec<(FileId, u32, Option<u32>)> = Vec::with_capacity(batch.len());
-    let mut errors = Vec::new();
-    let mut pieces: Vec<(usize, Loaded, u32)> = Vec::with_capacity(batch.len());
-    for r in loaded {
-        match r {
-            Ok(mut v) => pieces.append(&mut v),
-            Err(mut e) => errors.append(&mut e),
-        }
-    }
-    if !errors.is_empty() {
-        let n = errors.len();
-        return Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors));
-    }
+    let mut pieces: Vec<(usize, Loaded, u32)> = corpus::all_or_problems(loaded)?.into_iter().flatten().collect();
     pieces.sort_by_key(|(k, _, _)| *k);
     for (k, l, base) in pieces {
         let Some(&n) = batch.get(k) else { continue };

@@ -71,25 +71,47 @@ pub struct Lookup {
 }
 
 impl CExpr {
-    /// Whether the expression reads the variable in `slot`.
-    #[must_use]
-    pub fn mentions(&self, slot: usize) -> bool {
+    /// Calls `f` on each direct sub-expression: the one list of them that every walk over
+    /// expressions (`mentions`, `scope::expr_scope`) uses.
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&CExpr)) {
         match self {
             CExpr::Bool(_)
             | CExpr::Int(_)
             | CExpr::Str(_)
             | CExpr::Date(_)
             | CExpr::Regex(_)
+            | CExpr::Var(_)
             | CExpr::AsOf
             | CExpr::Items
-            | CExpr::Chains => false,
-            CExpr::Var(s) => *s == slot,
-            CExpr::List(v) | CExpr::Call(_, v) => v.iter().any(|e| e.mentions(slot)),
-            CExpr::Field(e, _) | CExpr::Unwrap(e, _) | CExpr::Not(e) | CExpr::Neg(e) => e.mentions(slot),
-            CExpr::Quant(_, _, l, c) | CExpr::Bin(_, l, c) => l.mentions(slot) || c.mentions(slot),
-            CExpr::Lookup(q) => q.list.mentions(slot) || q.cond.mentions(slot),
-            CExpr::If(c, a, b) => c.mentions(slot) || a.mentions(slot) || b.mentions(slot),
+            | CExpr::Chains => {}
+            CExpr::List(v) | CExpr::Call(_, v) => v.iter().for_each(f),
+            CExpr::Field(e, _) | CExpr::Unwrap(e, _) | CExpr::Not(e) | CExpr::Neg(e) => f(e),
+            CExpr::Quant(_, _, l, c) | CExpr::Bin(_, l, c) => {
+                f(l);
+                f(c);
+            }
+            CExpr::Lookup(q) => {
+                f(&q.list);
+                f(&q.cond);
+                f(&q.key);
+            }
+            CExpr::If(c, a, b) => {
+                f(c);
+                f(a);
+                f(b);
+            }
         }
+    }
+
+    /// Whether the expression reads the variable in `slot`.
+    #[must_use]
+    pub fn mentions(&self, slot: usize) -> bool {
+        if matches!(self, CExpr::Var(s) if *s == slot) {
+            return true;
+        }
+        let mut found = false;
+        self.for_each_child(&mut |c| found = found || c.mentions(slot));
+        found
     }
 }
 

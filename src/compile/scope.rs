@@ -51,24 +51,11 @@ impl CompiledRule {
 }
 
 fn expr_scope(e: &CExpr) -> Scope {
-    let max = |es: &mut dyn Iterator<Item = &CExpr>| es.map(expr_scope).max().unwrap_or(Scope::Item);
-    match e {
-        CExpr::Bool(_)
-        | CExpr::Int(_)
-        | CExpr::Str(_)
-        | CExpr::Date(_)
-        | CExpr::Regex(_)
-        | CExpr::Var(_)
-        | CExpr::AsOf => Scope::Item,
+    let mut s = match e {
         CExpr::Items | CExpr::Chains => Scope::Corpus,
-        CExpr::List(es) => max(&mut es.iter()),
-        CExpr::Field(e, _) | CExpr::Unwrap(e, _) | CExpr::Not(e) | CExpr::Neg(e) => expr_scope(e),
-        CExpr::Call(b, args) => {
-            let own = if *b == Builtin::SameCode { Scope::SameCode } else { Scope::Item };
-            own.max(max(&mut args.iter()))
-        }
-        CExpr::Quant(_, _, a, b) | CExpr::Bin(_, a, b) => expr_scope(a).max(expr_scope(b)),
-        CExpr::If(a, b, c) => expr_scope(a).max(expr_scope(b)).max(expr_scope(c)),
-        CExpr::Lookup(l) => expr_scope(&l.list).max(expr_scope(&l.cond)).max(expr_scope(&l.key)),
-    }
+        CExpr::Call(Builtin::SameCode, _) => Scope::SameCode,
+        _ => Scope::Item,
+    };
+    e.for_each_child(&mut |c| s = s.max(expr_scope(c)));
+    s
 }

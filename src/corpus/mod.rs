@@ -513,29 +513,34 @@ pub fn load_with_overrides(
         })
         .collect();
     let mut corpus = Corpus::default();
-    let mut errors = Vec::new();
-    for r in results {
-        match r {
-            Ok((src, note, lf, items, chains)) => {
-                corpus.sources.add(src);
-                corpus.notes.extend(note);
-                corpus.lists.push(lf);
-                corpus.items.extend(items);
-                corpus.chains.extend(chains);
-            }
-            Err(mut e) => {
-                // Keep file ids aligned with `lists` even for failed files.
-                corpus.sources.add(SourceFile::new("<failed>", ""));
-                errors.append(&mut e);
-            }
-        }
-    }
-    if !errors.is_empty() {
-        let n = errors.len();
-        return Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors));
+    for (src, note, lf, items, chains) in all_or_problems(results)? {
+        corpus.sources.add(src);
+        corpus.notes.extend(note);
+        corpus.lists.push(lf);
+        corpus.items.extend(items);
+        corpus.chains.extend(chains);
     }
     corpus.index();
     Ok(corpus)
+}
+
+/// The results of loading files one by one, in order; or, when any file failed, the problems of
+/// every file together (a run reports them all at once, then stops with exit code 2).
+pub fn all_or_problems<T>(results: Vec<Result<T, Vec<SourceError>>>) -> Result<Vec<T>, Problems> {
+    let mut ok = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok(v) => ok.push(v),
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if errors.is_empty() {
+        Ok(ok)
+    } else {
+        let n = errors.len();
+        Err(Problems::new(tr!("输入有误：{} 处问题", "invalid input: {} problems", n), errors))
+    }
 }
 
 #[cfg(test)]

@@ -180,21 +180,27 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
     out
 }
 
+impl<'a, 'c> Exec<'a, 'c> {
+    /// An executor for `steps` with `slots` empty variables and `root` in slot `root_slot`.
+    fn new(
+        cx: &'c Ctx<'a>,
+        rule_idx: usize,
+        rule: Option<&'a CompiledRule>,
+        steps: &'a [Step],
+        slots: usize,
+        (root_slot, root): (usize, Value<'a>),
+    ) -> Self {
+        let mut env = vec![Value::Absent; slots.max(1)];
+        if let Some(slot) = env.get_mut(root_slot) {
+            *slot = root;
+        }
+        Exec { cx, rule_idx, rule, steps, env, out: Vec::new(), lookups: HashMap::new(), tested: 0 }
+    }
+}
+
 fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>) -> Vec<Finding> {
     let Some(rule) = cx.program.rules.get(rule_idx) else { return Vec::new() };
-    let mut ex = Exec {
-        cx,
-        rule_idx,
-        rule: Some(rule),
-        steps: &rule.steps,
-        env: vec![Value::Absent; rule.slots.max(1)],
-        out: Vec::new(),
-        lookups: HashMap::new(),
-        tested: 0,
-    };
-    if let Some(slot) = ex.env.get_mut(rule.root_slot) {
-        *slot = root.clone();
-    }
+    let mut ex = Exec::new(cx, rule_idx, Some(rule), &rule.steps, rule.slots, (rule.root_slot, root.clone()));
     if let Err(e) = ex.steps(0) {
         ex.out.push(ex.error_finding(&root, &e));
     }
@@ -1134,20 +1140,7 @@ pub fn list_members(
     let n = u32::try_from(corpus.items.len()).unwrap_or(u32::MAX);
     (0..n)
         .filter(|&i| {
-            let mut env = vec![Value::Absent; list.slots.max(1)];
-            if let Some(s) = env.first_mut() {
-                *s = Value::Item(i);
-            }
-            let mut ex = Exec {
-                cx: &cx,
-                rule_idx: 0,
-                rule: None,
-                steps: &list.steps,
-                env,
-                out: Vec::new(),
-                lookups: HashMap::new(),
-                tested: 0,
-            };
+            let mut ex = Exec::new(&cx, 0, None, &list.steps, list.slots, (0, Value::Item(i)));
             list.steps.iter().all(|step| match step {
                 Step::Let(slot, e) => match ex.eval(e) {
                     Ok(v) => {
@@ -1185,17 +1178,8 @@ mod tests {
         let rule = &program.rules[rule_idx];
         let (mut findings, mut tested) = (0, 0);
         for i in 0..u32::try_from(corpus.items.len()).unwrap() {
-            let mut ex = Exec {
-                cx: &cx,
-                rule_idx,
-                rule: Some(rule),
-                steps: &rule.steps,
-                env: vec![Value::Absent; rule.slots.max(1)],
-                out: Vec::new(),
-                lookups: HashMap::new(),
-                tested: 0,
-            };
-            ex.env[rule.root_slot] = Value::Item(i);
+            let mut ex =
+                Exec::new(&cx, rule_idx, Some(rule), &rule.steps, rule.slots, (rule.root_slot, Value::Item(i)));
             ex.steps(0).unwrap();
             findings += ex.out.len();
             tested += ex.tested;
@@ -1238,16 +1222,7 @@ mod tests {
         let corpus = Corpus::from_text("big.yaml", &yaml, &refs, None, LoadOptions::default()).unwrap();
         let opts = RunOptions { as_of: Date::parse("2026-01-01").unwrap(), levels: Vec::new() };
         let cx = Ctx { corpus: &corpus, refs: &refs, program: &program, opts: &opts, used: None };
-        let mut ex = Exec {
-            cx: &cx,
-            rule_idx: 0,
-            rule: None,
-            steps: &[],
-            env: vec![Value::Item(7)],
-            out: Vec::new(),
-            lookups: HashMap::new(),
-            tested: 0,
-        };
+        let mut ex = Exec::new(&cx, 0, None, &[], 1, (0, Value::Item(7)));
         let Value::List(others) = ex.call(Builtin::SameCode, &args).unwrap() else { panic!("not a list") };
         assert!(matches!(others, List::ItemsExcept(..)));
         assert_eq!(others.len(), n - 1);
