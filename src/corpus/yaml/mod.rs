@@ -6,6 +6,8 @@
 //! quickly and with bounded memory. The tree of one document is turned into the item model by
 //! `load.rs` and dropped.
 
+mod fast;
+
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle};
@@ -34,7 +36,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NodeKind {
     /// A scalar; `plain` is false for quoted and block scalars (which are always strings).
     Scalar {
@@ -45,7 +47,7 @@ pub enum NodeKind {
     Map(Vec<(Node, Node)>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Node {
     pub kind: NodeKind,
     pub span: Span,
@@ -145,6 +147,9 @@ impl Offsets<'_> {
 /// of their exact size when it ends: one allocation per collection instead of one per doubling.
 struct Frame {
     seq: bool,
+    /// A flow collection (`[…]`, `{…}`), whose start event covers its opening bracket; a block
+    /// collection's start event is empty (it may start at a flow child: `key:` then `- [a]`).
+    flow: bool,
     first: usize,
     start: usize,
     anchor: usize,
@@ -161,6 +166,14 @@ enum Anchored {
 
 /// Parses the first document of `src`. `None` when the file holds no document at all.
 pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<Node>, SourceError> {
+    if let Some(root) = fast::parse(src.text(), file, limits) {
+        return Ok(Some(root));
+    }
+    parse_events(src, file, limits)
+}
+
+/// Parses the first document of `src` from saphyr-parser's events: any YAML, with its errors.
+fn parse_events(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<Node>, SourceError> {
     let text = src.text();
     let mut parser = Parser::new_from_str(text);
     let mut offsets = Offsets { text, char_idx: 0, byte_idx: 0 };
@@ -294,11 +307,12 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                         )));
                 }
                 let seq = matches!(event, Event::SequenceStart(..));
-                stack.push(Frame { seq, first: children.len(), start, anchor, size: 1 });
+                let flow = end > start && matches!(text.as_bytes().get(start), Some(b'{' | b'['));
+                stack.push(Frame { seq, flow, first: children.len(), start, anchor, size: 1 });
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let Some(Frame { seq, first, start: fstart, anchor, size }) = stack.pop() else { continue };
+                let Some(Frame { seq, flow, first, start: fstart, anchor, size }) = stack.pop() else { continue };
                 let mut kids = children.drain(first.min(children.len())..);
                 let kind = if seq {
                     NodeKind::Seq(kids.collect())
@@ -312,7 +326,6 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                 };
                 // A flow collection ends at its closing bracket. A block collection's end event
                 // comes with the next token, which may be far on: it ends with its last child.
-                let flow = matches!(text.as_bytes().get(fstart), Some(b'{' | b'['));
                 let last_child = match &kind {
                     NodeKind::Seq(items) => items.last().map(|n| n.span.end as usize),
                     NodeKind::Map(entries) => {
@@ -323,17 +336,12 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
                 // The end event of a flow collection starts at its closing bracket (its own end
                 // may run on over a trailing comment).
                 let fend = if flow && matches!(text.as_bytes().get(start), Some(b'}' | b']')) {
-                    start.saturating_add(1)
+                    collection_end(text.as_bytes(), fstart, Some(start.saturating_add(1)))
                 } else if flow {
-                    end.max(fstart)
+                    collection_end(text.as_bytes(), fstart, Some(end))
                 } else {
-                    last_child.unwrap_or(fstart).max(fstart)
+                    collection_end(text.as_bytes(), fstart, last_child)
                 };
-                let mut fend = fend;
-                while fend > fstart && text.as_bytes().get(fend.saturating_sub(1)).is_some_and(u8::is_ascii_whitespace)
-                {
-                    fend = fend.saturating_sub(1);
-                }
                 let n = Node { kind, span: Span::new(file, fstart, fend) };
                 remember(&mut anchors, anchor, &n, size);
                 (n, size)
@@ -352,6 +360,16 @@ pub fn parse(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option<No
         }
     }
     Ok(root)
+}
+
+/// Where a collection starting at `start` ends, given where its last child (or its closing
+/// bracket) ends: never before its start, and never on trailing whitespace.
+fn collection_end(text: &[u8], start: usize, last: Option<usize>) -> usize {
+    let mut end = last.unwrap_or(start).max(start);
+    while end > start && text.get(end.saturating_sub(1)).is_some_and(u8::is_ascii_whitespace) {
+        end = end.saturating_sub(1);
+    }
+    end
 }
 
 /// The offset just after the closing quote of the quoted scalar starting at `start`.

@@ -1,0 +1,816 @@
+//! A fast reader for the block-style YAML that list files are written in.
+//!
+//! saphyr-parser reads about 23 MB/s of Chinese list text; so do the other YAML crates measured
+//! on such a file (granit-parser, libyaml-safer, saphyr-parser-bw: 20–23 MB/s). They go
+//! character by character through a ring buffer, and parsing was half of `check`'s time. List
+//! files use a small part of YAML: block mappings and sequences, plain and quoted scalars on one
+//! line, flow sequences on one line, comments. This module reads exactly that part, line by line,
+//! and gives up (`None`) at the first thing outside it — a tab, a carriage return, a control or
+//! special line-break character, an anchor, alias or tag, a block or multi-line scalar, a flow
+//! mapping, an escape, a quoted key, a directive or document marker, any malformed line, any
+//! limit reached. `super::parse` then reads the file with saphyr-parser, which also reports the
+//! errors. Where this module does answer, its tree is the one saphyr's events build, spans
+//! included: the tests compare the two on every YAML file of the repository, the YAML test
+//! suite and generated variations.
+
+use super::{Limits, Node, NodeKind, collection_end};
+use crate::source::{FileId, Span};
+
+/// One line with content (not blank, not only a comment), not yet consumed.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    /// Byte offset of the line's first byte.
+    begin: usize,
+    /// Byte offset of the first content byte (after the indentation, or after `- `).
+    start: usize,
+    /// Byte offset of the line break (or of the end of the text).
+    end: usize,
+}
+
+impl Line {
+    /// The column of `start`: everything before it on the line is ASCII (spaces and `- `).
+    fn indent(self) -> usize {
+        self.start.saturating_sub(self.begin)
+    }
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    file: FileId,
+    limits: Limits,
+    nodes: usize,
+    /// The current content line, or `None` at the end of the text.
+    line: Option<Line>,
+    /// Where the line after the current one begins.
+    next: usize,
+}
+
+/// The tree of `text`, or `None` when `text` is not in the subset this module reads (or holds no
+/// document, or reaches a limit): the caller then uses saphyr-parser.
+pub(super) fn parse(text: &str, file: FileId, limits: Limits) -> Option<Node> {
+    if !plain_characters(text.as_bytes()) {
+        return None;
+    }
+    let mut r = Reader { text, bytes: text.as_bytes(), file, limits, nodes: 0, line: None, next: 0 };
+    r.advance();
+    let root = r.block_node(0)?;
+    // Anything left (a line indented less than the root, say) is for saphyr to judge.
+    r.line.is_none().then_some(root)
+}
+
+/// False when the text holds a byte this module leaves to saphyr: tabs, carriage returns and
+/// other control characters, C1 controls (U+0080–U+009F), U+2028/U+2029, a byte-order mark,
+/// U+FFFE/U+FFFF.
+fn plain_characters(b: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        match c {
+            b'\n' | 0x20..=0x7E => {}
+            0xC2 => {
+                if b.get(i.saturating_add(1)).is_some_and(|&n| (0x80..0xA0).contains(&n)) {
+                    return false;
+                }
+            }
+            0xE2 => {
+                if b.get(i.saturating_add(1)) == Some(&0x80) && matches!(b.get(i.saturating_add(2)), Some(0xA8 | 0xA9))
+                {
+                    return false;
+                }
+            }
+            0xEF => match (b.get(i.saturating_add(1)), b.get(i.saturating_add(2))) {
+                (Some(0xBB), Some(0xBF)) | (Some(0xBF), Some(0xBE | 0xBF)) => return false,
+                _ => {}
+            },
+            0x80..=0xFF => {}
+            _ => return false,
+        }
+        i = i.saturating_add(1);
+    }
+    true
+}
+
+/// Bytes that may not start a plain scalar here (YAML's indicators; `-`, `?` and `:` could, when
+/// followed by a non-space, but such values are rare enough to leave to saphyr).
+fn indicator(c: u8) -> bool {
+    matches!(
+        c,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
+}
+
+impl Reader<'_> {
+    fn at(&self, i: usize) -> Option<u8> {
+        self.bytes.get(i).copied()
+    }
+
+    /// Moves to the next line with content, skipping blank and comment-only lines.
+    fn advance(&mut self) {
+        let mut begin = self.next;
+        self.line = None;
+        while begin < self.bytes.len() {
+            let rest = self.bytes.get(begin..).unwrap_or_default();
+            let end = memchr::memchr(b'\n', rest).map_or(self.bytes.len(), |i| begin.saturating_add(i));
+            let next = end.saturating_add(1);
+            let start = begin.saturating_add(rest.iter().take_while(|&&c| c == b' ').count());
+            if start < end && self.at(start) != Some(b'#') {
+                self.line = Some(Line { begin, start, end });
+                self.next = next;
+                return;
+            }
+            begin = next;
+        }
+        self.next = begin;
+    }
+
+    fn skip_spaces(&self, mut i: usize, end: usize) -> usize {
+        while i < end && self.at(i) == Some(b' ') {
+            i = i.saturating_add(1);
+        }
+        i
+    }
+
+    /// Counts one more node; `None` past the limit (saphyr then reports it).
+    fn count(&mut self) -> Option<()> {
+        self.nodes = self.nodes.saturating_add(1);
+        (self.nodes <= self.limits.max_nodes).then_some(())
+    }
+
+    fn node(&self, kind: NodeKind, start: usize, end: usize) -> Node {
+        Node { kind, span: Span::new(self.file, start, end) }
+    }
+
+    fn scalar(&mut self, value: String, plain: bool, start: usize, end: usize) -> Option<Node> {
+        self.count()?;
+        if value.len() > self.limits.max_scalar_bytes {
+            return None;
+        }
+        Some(self.node(NodeKind::Scalar { value, plain }, start, end))
+    }
+
+    /// The empty value of `key:` or `-`, which saphyr places on the indicator.
+    fn null(&mut self, at: usize) -> Option<Node> {
+        self.scalar(String::new(), true, at, at)
+    }
+
+    /// `- ` or `-` alone starts a sequence entry.
+    fn is_entry(&self, l: Line) -> bool {
+        self.at(l.start) == Some(b'-') && matches!(self.at(l.start.saturating_add(1)), None | Some(b' ' | b'\n'))
+    }
+
+    /// If `start..end` is a mapping key line, the end of the key and the offset of its colon.
+    fn key(&self, start: usize, end: usize) -> Option<(usize, usize)> {
+        if self.at(start).is_none_or(indicator) {
+            return None;
+        }
+        let mut i = start;
+        while i < end {
+            match self.at(i)? {
+                b':' if matches!(self.at(i.saturating_add(1)), None | Some(b' ' | b'\n')) => {
+                    let mut key_end = i;
+                    while key_end > start && self.at(key_end.saturating_sub(1)) == Some(b' ') {
+                        key_end = key_end.saturating_sub(1);
+                    }
+                    // YAML limits an implicit key to 1024 characters.
+                    return (key_end.saturating_sub(start) <= 1024).then_some((key_end, i));
+                }
+                b'#' if self.at(i.saturating_sub(1)) == Some(b' ') => return None,
+                _ => {}
+            }
+            i = i.saturating_add(1);
+        }
+        None
+    }
+
+    /// A block node starting on the current line.
+    fn block_node(&mut self, depth: usize) -> Option<Node> {
+        let l = self.line?;
+        if self.is_entry(l) {
+            self.block_seq(depth, false)
+        } else if self.key(l.start, l.end).is_some() {
+            self.block_map(depth)
+        } else {
+            None
+        }
+    }
+
+    /// A block sequence; `indentless` when it is the value of a key at the same indentation
+    /// (`key:` then `- entry`), which saphyr starts at its first entry's content.
+    fn block_seq(&mut self, depth: usize, indentless: bool) -> Option<Node> {
+        let first = self.line?;
+        let indent = first.indent();
+        let start = if indentless { self.skip_spaces(first.start.saturating_add(1), first.end) } else { first.start };
+        if depth >= self.limits.max_depth {
+            return None;
+        }
+        self.count()?;
+        let mut items = Vec::new();
+        while let Some(l) = self.line {
+            if l.indent() != indent || !self.is_entry(l) {
+                break;
+            }
+            let p = self.skip_spaces(l.start.saturating_add(1), l.end);
+            // An entry with nothing after its dash: saphyr's spans for it vary with what
+            // follows, and lists do not write entries so.
+            let item = if p == l.end || self.at(p) == Some(b'#') {
+                return None;
+            } else if self.key(p, l.end).is_some() {
+                // `- key: value`: a mapping whose keys line up with this one.
+                self.line = Some(Line { start: p, ..l });
+                self.block_map(depth.saturating_add(1))?
+            } else {
+                let v = self.inline_value(p, l.end, depth.saturating_add(1))?;
+                self.advance();
+                v
+            };
+            items.push(item);
+        }
+        // A line indented more than the entries is a continuation or an error: saphyr's call.
+        if self.line.is_some_and(|l| l.indent() > indent) {
+            return None;
+        }
+        let end = collection_end(self.bytes, start, items.last().map(|n| n.span.end as usize));
+        Some(self.node(NodeKind::Seq(items), start, end))
+    }
+
+    fn block_map(&mut self, depth: usize) -> Option<Node> {
+        let first = self.line?;
+        let indent = first.indent();
+        if depth >= self.limits.max_depth {
+            return None;
+        }
+        self.count()?;
+        let mut entries = Vec::new();
+        while let Some(l) = self.line {
+            if l.indent() < indent {
+                break;
+            }
+            if l.indent() > indent || self.is_entry(l) {
+                return None;
+            }
+            let (key_end, colon) = self.key(l.start, l.end)?;
+            let key = self.text.get(l.start..key_end)?.to_owned();
+            let key = self.scalar(key, true, l.start, key_end)?;
+            let p = self.skip_spaces(colon.saturating_add(1), l.end);
+            let value = if p == l.end || self.at(p) == Some(b'#') {
+                self.advance();
+                match self.line {
+                    Some(n) if n.indent() > indent => self.block_node(depth.saturating_add(1))?,
+                    // `key:` then `- entry` at the key's own indentation.
+                    Some(n) if n.indent() == indent && self.is_entry(n) => {
+                        self.block_seq(depth.saturating_add(1), true)?
+                    }
+                    _ => self.null(colon)?,
+                }
+            } else {
+                let v = self.inline_value(p, l.end, depth.saturating_add(1))?;
+                self.advance();
+                v
+            };
+            entries.push((key, value));
+        }
+        let last = entries.last().map(|(k, v)| (k.span.end as usize).max(v.span.end as usize));
+        let end = collection_end(self.bytes, first.start, last);
+        Some(self.node(NodeKind::Map(entries), first.start, end))
+    }
+
+    /// A value written on the line of its key or dash, from `p` (not a space, not a comment).
+    /// After it only spaces and a comment may follow.
+    fn inline_value(&mut self, p: usize, end: usize, depth: usize) -> Option<Node> {
+        let (node, after) = match self.at(p)? {
+            b'"' | b'\'' => self.quoted(p, end)?,
+            b'[' => self.flow_seq(p, end, depth)?,
+            b'{' => self.flow_map(p, end, depth)?,
+            c if indicator(c) => return None,
+            _ => {
+                let mut i = p;
+                let mut last = p;
+                while i < end {
+                    match self.at(i)? {
+                        b' ' => {}
+                        b'#' if self.at(i.saturating_sub(1)) == Some(b' ') => break,
+                        // `: ` would start a mapping here: an error saphyr reports.
+                        b':' if matches!(self.at(i.saturating_add(1)), None | Some(b' ' | b'\n')) => return None,
+                        _ => last = i.saturating_add(1),
+                    }
+                    i = i.saturating_add(1);
+                }
+                let value = self.text.get(p..last)?.to_owned();
+                return self.scalar(value, true, p, last);
+            }
+        };
+        let rest = self.skip_spaces(after, end);
+        match self.at(rest) {
+            _ if rest == end => Some(node),
+            Some(b'#') if rest > after => Some(node),
+            _ => None,
+        }
+    }
+
+    /// A one-line quoted scalar from `p` and the offset after its closing quote. Double quotes
+    /// with a backslash (an escape) are left to saphyr.
+    fn quoted(&mut self, p: usize, end: usize) -> Option<(Node, usize)> {
+        let quote = self.at(p)?;
+        let body = self.bytes.get(p.saturating_add(1)..end)?;
+        let (value, close) = if quote == b'"' {
+            let close = p.saturating_add(1).saturating_add(memchr::memchr2(b'"', b'\\', body)?);
+            if self.at(close) != Some(b'"') {
+                return None;
+            }
+            (self.text.get(p.saturating_add(1)..close)?.to_owned(), close)
+        } else {
+            let mut value = String::new();
+            let mut from = p.saturating_add(1);
+            loop {
+                let q = from.saturating_add(memchr::memchr(b'\'', self.bytes.get(from..end)?)?);
+                value.push_str(self.text.get(from..q)?);
+                if self.at(q.saturating_add(1)) == Some(b'\'') && q.saturating_add(1) < end {
+                    value.push('\'');
+                    from = q.saturating_add(2);
+                } else {
+                    break (value, q);
+                }
+            }
+        };
+        let after = close.saturating_add(1);
+        Some((self.scalar(value, false, p, after)?, after))
+    }
+
+    /// A one-line flow sequence from `p` (`[`), and the offset after its closing bracket.
+    fn flow_seq(&mut self, p: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
+        if depth >= self.limits.max_depth {
+            return None;
+        }
+        self.count()?;
+        let mut items = Vec::new();
+        let mut i = self.skip_spaces(p.saturating_add(1), end);
+        if self.at(i) == Some(b']') && i < end {
+            let after = i.saturating_add(1);
+            return Some((self.node(NodeKind::Seq(items), p, after), after));
+        }
+        // A comma before the bracket is left to saphyr (its spans differ then).
+        loop {
+            i = self.skip_spaces(i, end);
+            match self.at(i) {
+                Some(_) if i < end => {
+                    let (node, after) = self.flow_node(i, end, depth.saturating_add(1), b']')?;
+                    items.push(node);
+                    i = after;
+                }
+                _ => return None,
+            }
+            i = self.skip_spaces(i, end);
+            match self.at(i) {
+                Some(b',') if i < end => i = i.saturating_add(1),
+                Some(b']') if i < end => break,
+                _ => return None,
+            }
+        }
+        let after = i.saturating_add(1);
+        Some((self.node(NodeKind::Seq(items), p, after), after))
+    }
+
+    /// A one-line flow mapping of plain keys from `p` (`{`), and the offset after its closing
+    /// brace.
+    fn flow_map(&mut self, p: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
+        if depth >= self.limits.max_depth {
+            return None;
+        }
+        self.count()?;
+        let mut entries = Vec::new();
+        let mut i = self.skip_spaces(p.saturating_add(1), end);
+        if self.at(i) == Some(b'}') && i < end {
+            let after = i.saturating_add(1);
+            return Some((self.node(NodeKind::Map(entries), p, after), after));
+        }
+        loop {
+            i = self.skip_spaces(i, end);
+            match self.at(i) {
+                Some(c) if i < end && !indicator(c) => {
+                    let start = i;
+                    let mut last = i;
+                    // A key ends at `: `; anything else that could end it is left to saphyr.
+                    while i < end {
+                        match self.at(i)? {
+                            b':' if self.at(i.saturating_add(1)) == Some(b' ') => break,
+                            b' ' => {}
+                            b':' | b',' | b'#' | b'[' | b']' | b'{' | b'}' => return None,
+                            _ => last = i.saturating_add(1),
+                        }
+                        i = i.saturating_add(1);
+                    }
+                    if i >= end {
+                        return None;
+                    }
+                    let key = self.text.get(start..last)?.to_owned();
+                    let key = self.scalar(key, true, start, last)?;
+                    i = self.skip_spaces(i.saturating_add(1), end);
+                    if i >= end {
+                        return None;
+                    }
+                    let (value, after) = self.flow_node(i, end, depth.saturating_add(1), b'}')?;
+                    entries.push((key, value));
+                    i = after;
+                }
+                _ => return None,
+            }
+            i = self.skip_spaces(i, end);
+            match self.at(i) {
+                Some(b',') if i < end => i = i.saturating_add(1),
+                Some(b'}') if i < end => break,
+                _ => return None,
+            }
+        }
+        let after = i.saturating_add(1);
+        Some((self.node(NodeKind::Map(entries), p, after), after))
+    }
+
+    /// A node inside a flow collection closed by `close`, from `p` (before `end`), and the offset
+    /// after it.
+    fn flow_node(&mut self, p: usize, end: usize, depth: usize, close: u8) -> Option<(Node, usize)> {
+        match self.at(p)? {
+            b'"' | b'\'' => self.quoted(p, end),
+            b'[' => self.flow_seq(p, end, depth),
+            b'{' => self.flow_map(p, end, depth),
+            c if indicator(c) => None,
+            _ => self.flow_plain(p, end, close),
+        }
+    }
+
+    /// A plain scalar inside a flow collection closed by `close`, from `p`, and where it stops
+    /// (at a comma or the closing bracket). Other flow indicators, `:` and `#` are left to saphyr.
+    fn flow_plain(&mut self, p: usize, end: usize, close: u8) -> Option<(Node, usize)> {
+        let mut i = p;
+        let mut last = p;
+        while i < end {
+            match self.at(i)? {
+                c if c == b',' || c == close => break,
+                b' ' => {}
+                b':' | b'#' | b'[' | b']' | b'{' | b'}' => return None,
+                _ => last = i.saturating_add(1),
+            }
+            i = i.saturating_add(1);
+        }
+        let value = self.text.get(p..last)?.to_owned();
+        Some((self.scalar(value, true, p, last)?, i))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::arithmetic_side_effects,
+        reason = "tests"
+    )]
+
+    use super::*;
+    use crate::source::SourceFile;
+    use std::path::{Path, PathBuf};
+
+    /// Where this module answers, its tree is saphyr's. Returns whether it answered.
+    fn same_as_saphyr(text: &str, what: &dyn std::fmt::Display) -> bool {
+        let Some(fast) = parse(text, FileId(0), Limits::default()) else { return false };
+        let src = SourceFile::new("t.yaml", text);
+        match super::super::parse_events(&src, FileId(0), Limits::default()) {
+            Ok(Some(slow)) => {
+                if fast != slow {
+                    let (f, s) = (outline(&fast), outline(&slow));
+                    let at = f.iter().zip(&s).position(|(a, b)| a != b).unwrap_or(f.len().min(s.len()));
+                    panic!(
+                        "{what}: the fast reader's tree differs from saphyr's\n{text:?}\nfirst difference, fast: {:?}\n                   saphyr: {:?}",
+                        f.get(at),
+                        s.get(at)
+                    );
+                }
+            }
+            Ok(None) => panic!("{what}: the fast reader found a document where saphyr found none\n{text}"),
+            Err(e) => panic!("{what}: the fast reader accepted what saphyr refuses ({})\n{text}", e.message),
+        }
+        true
+    }
+
+    /// The nodes in document order, one line each.
+    fn outline(n: &Node) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![n];
+        while let Some(n) = stack.pop() {
+            let (s, e) = (n.span.start, n.span.end);
+            match &n.kind {
+                NodeKind::Scalar { value, plain } => out.push(format!("scalar {value:?} plain={plain} {s}..{e}")),
+                NodeKind::Seq(items) => {
+                    out.push(format!("seq of {} {s}..{e}", items.len()));
+                    stack.extend(items.iter().rev());
+                }
+                NodeKind::Map(entries) => {
+                    out.push(format!("map of {} {s}..{e}", entries.len()));
+                    stack.extend(entries.iter().rev().flat_map(|(k, v)| [v, k]));
+                }
+            }
+        }
+        out
+    }
+
+    fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                yaml_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") || p.ends_with("in.yaml") {
+                out.push(p);
+            }
+        }
+    }
+
+    fn repository_texts() -> Vec<(PathBuf, String)> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["corpus", "tests", "policies", "examples", "../shared/yaml-test-suite"] {
+            yaml_files(&root.join(dir), &mut files);
+        }
+        files.sort();
+        files.into_iter().filter_map(|p| Some((p.clone(), String::from_utf8(std::fs::read(&p).ok()?).ok()?))).collect()
+    }
+
+    #[test]
+    fn agrees_with_saphyr_on_every_yaml_file_of_the_repository() {
+        let texts = repository_texts();
+        let answered = texts.iter().filter(|(p, t)| same_as_saphyr(t, &p.display())).count();
+        // The sample corpus and fixtures are mostly block YAML: most must take the fast path.
+        assert!(answered > 50, "{} files, {answered} answered", texts.len());
+    }
+
+    #[test]
+    fn sample_corpus_lists_take_the_fast_path() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/daqing");
+        let mut files = Vec::new();
+        yaml_files(&dir, &mut files);
+        assert!(!files.is_empty());
+        for p in files {
+            let text = std::fs::read_to_string(&p).unwrap();
+            assert!(same_as_saphyr(&text, &p.display()), "{} is read by saphyr", p.display());
+        }
+    }
+
+    /// A small deterministic generator (xorshift), so that the test needs no seed file.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            usize::try_from(self.0 >> 33).unwrap_or(0)
+        }
+        fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+            xs[self.next() % xs.len()]
+        }
+    }
+
+    const KEYS: &[&str] =
+        &["a", "名称", "code", "a b", "k:x", "-k", "\"q\"", "?", "材料（复印件）", "a#b", "x ", "[k]", "&a k", "---"];
+    const COLONS: &[&str] = &[": ", ":", ":  ", " : ", ":\t", ": # c "];
+    const VALUES: &[&str] = &[
+        "x",
+        "道路运输 经营许可",
+        "x #c",
+        "x#c",
+        "x:y",
+        "x: y",
+        "x:",
+        "\"q\"",
+        "\"q\" # c",
+        "\"q\"x",
+        "'a''b'",
+        "'a'",
+        "''",
+        "\"\"",
+        "\"a\\\"b\"",
+        "\"a",
+        "[a, b]",
+        "[a, \"b\" , 'c']",
+        "[]",
+        "[a,]",
+        "[,]",
+        "[a, [b]]",
+        "[a:b]",
+        "[a #b]",
+        "{a: b}",
+        "{a: b, c: [d, \"e\"], f: 'g'}",
+        "{a: [{b: c}, [d, []], {}], e: {f: {g: h}}}",
+        "[{a: b}, [c], {d: [e]}]",
+        "[[a, b] , {c: d} ]",
+        "{}",
+        "{a: b,}",
+        "{a: }",
+        "{a:b}",
+        "{a: b:c}",
+        "{\"a\": b}",
+        "{a: {b: c}}",
+        "{a: b  # c",
+        "{名称: 申请书, 种类: 申请表}",
+        "- x",
+        "-x",
+        "-",
+        "|",
+        ">-",
+        "&a x",
+        "*a",
+        "!t x",
+        "",
+        "  ",
+        "# only",
+        "1",
+        "true",
+        "~",
+        "x   ",
+        "（全角）：说明",
+        "a, b",
+        "%x",
+        "@x",
+        "`x",
+        "2025-02-01",
+        "---",
+        "...",
+    ];
+
+    /// Keys and values the fast reader answers for, so that half the documents explore its
+    /// structure (nesting, indentless sequences, flow collections) rather than its refusals.
+    const PLAIN_KEYS: &[&str] = &["a", "名称", "code", "a b", "k:x", "x "];
+    const PLAIN_VALUES: &[&str] = &[
+        "x",
+        "道路运输 经营许可",
+        "x #c",
+        "x#c",
+        "x:y",
+        "\"q\" # c",
+        "'a''b'",
+        "\"\"",
+        "[a, \"b\" , 'c']",
+        "[]",
+        "{a: b, c: [d, \"e\"], f: 'g'}",
+        "{a: [{b: c}, [d, []], {}], e: {f: {g: h}}}",
+        "[{a: b}, [c], {d: [e]}]",
+        "[[a, b] , {c: d} ]",
+        "{}",
+        "",
+        "# c",
+        "（全角）：说明",
+        "a, b",
+    ];
+
+    fn random_document(rng: &mut Rng) -> String {
+        let (keys, values) = if rng.next().is_multiple_of(2) { (PLAIN_KEYS, PLAIN_VALUES) } else { (KEYS, VALUES) };
+        let mut s = String::new();
+        // Mostly the indentation of the line before, one level deeper or back to the left edge,
+        // so that a good share of the documents are well-formed.
+        let mut indent = 0usize;
+        for _ in 0..(1 + rng.next() % 12) {
+            indent = match rng.next() % 8 {
+                0..=3 => indent,
+                4 | 5 => indent.saturating_add(2),
+                6 => 0,
+                _ => rng.next() % 7,
+            };
+            s.push_str(&" ".repeat(indent));
+            match rng.next() % 10 {
+                0..=4 => {
+                    s.push_str(rng.pick(keys));
+                    s.push_str(rng.pick(COLONS));
+                    s.push_str(rng.pick(values));
+                }
+                5 | 6 => {
+                    s.push_str(rng.pick(&["- ", "- ", "-  ", "-", "- - "]));
+                    if rng.next().is_multiple_of(2) {
+                        s.push_str(rng.pick(keys));
+                        s.push_str(rng.pick(COLONS));
+                    }
+                    s.push_str(rng.pick(values));
+                }
+                7 => s.push_str(rng.pick(&["# comment", "", "   ", "#", "  # x: y"])),
+                _ => s.push_str(rng.pick(values)),
+            }
+            s.push_str(rng.pick(&["\n", "\n", "\n", "\n", "\n", "\n", "\n", "\n", "\r\n", " \n"]));
+        }
+        if rng.next().is_multiple_of(4) {
+            s.pop();
+        }
+        s
+    }
+
+    #[test]
+    fn agrees_with_saphyr_on_generated_documents() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut answered = 0;
+        for n in 0..60_000 {
+            let doc = random_document(&mut rng);
+            if same_as_saphyr(&doc, &format!("generated document {n}")) {
+                answered += 1;
+            }
+        }
+        assert!(answered > 1_500, "only {answered} generated documents took the fast path");
+    }
+
+    #[test]
+    fn agrees_with_saphyr_on_mutated_lists() {
+        // Each list of the sample corpus, with one line re-indented, cut or given a tricky tail.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/daqing");
+        let mut files = Vec::new();
+        yaml_files(&dir, &mut files);
+        files.sort();
+        let mut rng = Rng(42);
+        let mut answered = 0;
+        for p in &files {
+            let text = std::fs::read_to_string(p).unwrap();
+            let lines: Vec<&str> = text.lines().take(400).collect();
+            for n in 0..300 {
+                let at = rng.next() % lines.len();
+                let mut out = String::new();
+                for (i, l) in lines.iter().enumerate() {
+                    if i == at {
+                        match rng.next() % 4 {
+                            0 => out.push_str(&format!("{}{}", " ".repeat(rng.next() % 3), l)),
+                            1 => out.push_str(l.trim_start()),
+                            2 => out.push_str(&format!("{l} {}", rng.pick(VALUES))),
+                            // Cut at the middle character.
+                            _ => out.push_str(&l[..l.char_indices().nth(l.chars().count() / 2).map_or(0, |(i, _)| i)]),
+                        }
+                    } else {
+                        out.push_str(l);
+                    }
+                    out.push('\n');
+                }
+                if same_as_saphyr(&out, &format!("{} mutation {n}", p.display())) {
+                    answered += 1;
+                }
+            }
+        }
+        assert!(answered > 100, "only {answered} mutated lists took the fast path");
+    }
+
+    #[test]
+    fn answers_for_the_corners_it_reads() {
+        for text in [
+            // An indentless sequence starting with a flow collection (saphyr's path once took it
+            // for a flow collection and ended it at the next token).
+            "a:\n- [x]\n- y: 1   # c\nb: 2\n",
+            "a:\n- {x: 1}\n",
+            "- x : # c\n- y:\n  z: '1'\n",
+            "名称: 道路运输 #1 号\n代码: \"A-1\"  # 注\nk: 'it''s'\nl: []\nm: {}\n",
+            "root:\n  deeper:\n    deepest: [a, \"b\", 'c']\n  back: x\n",
+            "        - code: x\n          name: y\n",
+        ] {
+            assert!(same_as_saphyr(text, &text.escape_debug()), "{text:?} is read by saphyr");
+        }
+    }
+
+    #[test]
+    fn gives_up_on_what_it_does_not_read() {
+        for text in [
+            "a: |\n  x\n",
+            "a: &x 1\nb: *x\n",
+            "a: \"x\\ty\"\n",
+            "a: x\n  y\n",
+            "a:\tx\n",
+            "a: x\r\n",
+            "\u{feff}a: x\n",
+            "\"a\": x\n",
+            "a: {b: c,\n  d: e}\n",
+            "a: [b, {c: d: e}]\n",
+            "a: [b, c,]\n",
+            "--- \na: x\n",
+            "# only a comment\n",
+            "",
+        ] {
+            assert!(parse(text, FileId(0), Limits::default()).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn limits_make_it_give_up() {
+        let text = "a: [1, 2, 3]\nb: 0123456789\n";
+        assert!(parse(text, FileId(0), Limits::default()).is_some());
+        assert!(parse(text, FileId(0), Limits { max_nodes: 5, ..Limits::default() }).is_none());
+        assert!(parse(text, FileId(0), Limits { max_scalar_bytes: 5, ..Limits::default() }).is_none());
+        assert!(parse(text, FileId(0), Limits { max_depth: 1, ..Limits::default() }).is_none());
+    }
+}
