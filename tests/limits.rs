@@ -105,6 +105,30 @@ fn problems_per_file_are_capped() {
 }
 
 #[test]
+fn problems_across_many_items_are_capped_in_file_order() {
+    // 1,500 items, loaded in parallel chunks, three problems each: the first 200 in file order
+    // are shown, and the last line counts the 4,300 others and points at the very last one.
+    let mut text = String::from("items:\n");
+    for i in 0..1_500 {
+        writeln!(text, "  - code: \"230600-XK-{i:04}\"\n    name: 甲\n    a_{i}: x\n    b_{i}: x\n    c_{i}: x")
+            .unwrap();
+    }
+    let refs = References::builtin().unwrap();
+    let err = Corpus::from_text("t.yaml", &text, &refs, None, LoadOptions::default()).err().unwrap();
+    assert_eq!(err.problems.len(), MAX_ERRORS + 1);
+    let lines: Vec<usize> =
+        err.problems.iter().filter_map(|p| p.span).map(|s| text[..s.start as usize].lines().count()).collect();
+    assert!(lines.windows(2).all(|w| w[0] <= w[1]), "problems out of file order: {lines:?}");
+    assert!(err.problems[0].message.contains("a_0"), "{}", err.problems[0].message);
+    assert!(err.problems[MAX_ERRORS - 1].message.contains("b_66"), "{}", err.problems[MAX_ERRORS - 1].message);
+    let last = err.problems.last().unwrap();
+    assert_eq!(last.code, "qingdan::load::more");
+    assert!(last.message.contains("4300"), "{}", last.message);
+    let at = last.span.unwrap().start as usize;
+    assert!(text[at..].starts_with("c_1499"), "{}", &text[at..at + 20]);
+}
+
+#[test]
 fn nested_anchors_do_not_multiply_memory() {
     // Sixty nested anchors around a list of 200,000 values (a 400 kB file) once made sixty copies
     // of the list: gigabytes and half a minute. Now it is refused as not a list, at once.

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
+use rayon::prelude::*;
+
 use super::model::{
     ACQUISITION, COMPLEX, Chain, Citation, Date, Domain, FORMAT, HANDLING, ITEM_TYPE, Item, LEVEL, ListHeader,
     MATERIAL_KIND, Material, ONLINE, PROMISE, SOURCE, Waiver,
@@ -167,6 +169,9 @@ pub const MAX_ITEMS: usize = 100_000;
 /// hostile file cannot fill memory with diagnostics.
 pub const MAX_ERRORS: usize = 200;
 
+/// A file with at least this many items is loaded in parallel, in chunks of half as many.
+const PARALLEL_ITEMS: usize = 512;
+
 pub struct Loader<'a> {
     src: &'a SourceFile,
     registry: &'a Registry,
@@ -215,6 +220,51 @@ impl<'a> Loader<'a> {
             return;
         }
         self.errors.push(SourceError::new(code, message).at(self.src, span, label).help(help));
+    }
+
+    /// The items of a file. Many are loaded in parallel, in chunks with a loader each, whose
+    /// problems are then taken in order: the same as one loader going through them all.
+    fn items(&mut self, nodes: Vec<Node>, header: &ListHeader) -> Vec<Item> {
+        if nodes.len() < PARALLEL_ITEMS {
+            return nodes.into_iter().filter_map(|n| self.item(n, header)).collect();
+        }
+        let mut chunks: Vec<Vec<Node>> = Vec::new();
+        let mut nodes = nodes.into_iter();
+        loop {
+            let chunk: Vec<Node> = nodes.by_ref().take(PARALLEL_ITEMS / 2).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            chunks.push(chunk);
+        }
+        let loaded: Vec<(Vec<Item>, Loader<'a>)> = chunks
+            .into_par_iter()
+            .map(|chunk| {
+                let mut l = Loader::new(self.src, self.registry, self.list, self.opts);
+                let items = chunk.into_iter().filter_map(|n| l.item(n, header)).collect();
+                (items, l)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(loaded.iter().map(|(v, _)| v.len()).sum());
+        for (items, l) in loaded {
+            out.extend(items);
+            self.absorb(l);
+        }
+        out
+    }
+
+    /// Takes the problems another loader found after this one's, as if this one had found them.
+    fn absorb(&mut self, other: Loader<'_>) {
+        for e in other.errors {
+            if self.errors.len() >= MAX_ERRORS {
+                self.suppressed = self.suppressed.saturating_add(1);
+                self.last_suppressed = e.span.or(self.last_suppressed);
+            } else {
+                self.errors.push(e);
+            }
+        }
+        self.suppressed = self.suppressed.saturating_add(other.suppressed);
+        self.last_suppressed = other.last_suppressed.or(self.last_suppressed);
     }
 
     /// The problems found, with a last one that counts those not shown.
@@ -310,12 +360,7 @@ impl<'a> Loader<'a> {
                         );
                         continue;
                     }
-                    out.items.reserve(items.len());
-                    for n in items {
-                        if let Some(item) = self.item(n, &header) {
-                            out.items.push(item);
-                        }
-                    }
+                    out.items = self.items(items, &header);
                 }
                 "chains" => {
                     if let Some(seq) = self.seq(value, "chains") {

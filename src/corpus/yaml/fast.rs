@@ -13,8 +13,14 @@
 //! included: the tests compare the two on every YAML file of the repository, the YAML test
 //! suite and generated variations.
 
+use rayon::prelude::*;
+
 use super::{Limits, Node, NodeKind, collection_end};
 use crate::source::{FileId, Span};
+
+/// A sequence spanning more than twice this many bytes (the `items:` of a large list) is read in
+/// pieces of about this size, in parallel: one large file then uses every core too.
+const PIECE_BYTES: usize = 256 * 1024;
 
 /// One line with content (not blank, not only a comment), not yet consumed.
 #[derive(Debug, Clone, Copy)]
@@ -222,6 +228,20 @@ impl Reader<'_> {
         }
         self.count()?;
         let mut items = Vec::new();
+        match self.pieces(first, indent) {
+            Some((pieces, end)) => self.entries_in_parallel(&pieces, end, indent, depth, &mut items)?,
+            None => self.entries(indent, depth, &mut items)?,
+        }
+        // A line indented more than the entries is a continuation or an error: saphyr's call.
+        if self.line.is_some_and(|l| l.indent() > indent) {
+            return None;
+        }
+        let end = collection_end(self.bytes, start, items.last().map(|n| n.span.end as usize));
+        Some(self.node(NodeKind::Seq(items), start, end))
+    }
+
+    /// Reads the entries of a block sequence at `indent` from the current line on.
+    fn entries(&mut self, indent: usize, depth: usize, items: &mut Vec<Node>) -> Option<()> {
         while let Some(l) = self.line {
             if l.indent() != indent || !self.is_entry(l) {
                 break;
@@ -242,12 +262,77 @@ impl Reader<'_> {
             };
             items.push(item);
         }
-        // A line indented more than the entries is a continuation or an error: saphyr's call.
-        if self.line.is_some_and(|l| l.indent() > indent) {
+        Some(())
+    }
+
+    /// For a large block sequence whose first entry is on `first`: where its pieces of about
+    /// [`PIECE_BYTES`] begin and end (each at the start of an entry's line) and where the
+    /// sequence ends (the first line with content that is neither inside an entry nor an entry).
+    /// `None` for a sequence too small to be worth splitting.
+    fn pieces(&self, first: Line, indent: usize) -> Option<(Vec<(usize, usize)>, usize)> {
+        if self.bytes.len().saturating_sub(first.begin) < PIECE_BYTES.saturating_mul(2) {
             return None;
         }
-        let end = collection_end(self.bytes, start, items.last().map(|n| n.span.end as usize));
-        Some(self.node(NodeKind::Seq(items), start, end))
+        let mut cuts = vec![first.begin];
+        let mut begin = first.begin;
+        let mut last_cut = first.begin;
+        while begin < self.bytes.len() {
+            let rest = self.bytes.get(begin..)?;
+            let end = memchr::memchr(b'\n', rest).map_or(self.bytes.len(), |i| begin.saturating_add(i));
+            let start = begin.saturating_add(rest.iter().take_while(|&&c| c == b' ').count());
+            if start < end && self.at(start) != Some(b'#') {
+                let at = start.saturating_sub(begin);
+                let line = Line { begin, start, end };
+                if at < indent || (at == indent && !self.is_entry(line)) {
+                    break;
+                }
+                if at == indent && begin.saturating_sub(last_cut) >= PIECE_BYTES {
+                    cuts.push(begin);
+                    last_cut = begin;
+                }
+            }
+            begin = end.saturating_add(1).min(self.bytes.len());
+        }
+        if cuts.len() < 2 {
+            return None;
+        }
+        let ends = cuts.iter().skip(1).copied().chain(std::iter::once(begin));
+        Some((cuts.iter().copied().zip(ends).collect(), begin))
+    }
+
+    /// Reads each piece's entries with a reader of its own (the text cut at the piece's end), in
+    /// parallel, then goes on after the sequence. `None` when any piece is not read whole.
+    fn entries_in_parallel(
+        &mut self,
+        pieces: &[(usize, usize)],
+        end: usize,
+        indent: usize,
+        depth: usize,
+        items: &mut Vec<Node>,
+    ) -> Option<()> {
+        let (text, file, limits) = (self.text, self.file, self.limits);
+        let read: Vec<(Vec<Node>, usize)> = pieces
+            .par_iter()
+            .map(|&(begin, end)| {
+                let text = text.get(..end)?;
+                let mut r = Reader { text, bytes: text.as_bytes(), file, limits, nodes: 0, line: None, next: begin };
+                r.advance();
+                let mut items = Vec::new();
+                r.entries(indent, depth, &mut items)?;
+                r.line.is_none().then_some((items, r.nodes))
+            })
+            .collect::<Option<_>>()?;
+        items.reserve(read.iter().map(|(v, _)| v.len()).sum());
+        for (piece, nodes) in read {
+            self.nodes = self.nodes.saturating_add(nodes);
+            items.extend(piece);
+        }
+        if self.nodes > self.limits.max_nodes {
+            return None;
+        }
+        self.next = end;
+        self.advance();
+        Some(())
     }
 
     fn block_map(&mut self, depth: usize) -> Option<Node> {
@@ -781,6 +866,48 @@ mod tests {
         ] {
             assert!(same_as_saphyr(text, &text.escape_debug()), "{text:?} is read by saphyr");
         }
+    }
+
+    /// A list of about 2 MB: its `items:` are read in pieces, in parallel.
+    fn large_list() -> String {
+        let text =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/daqing/market.yaml")).unwrap();
+        let at = text.find("\nitems:\n").unwrap() + "\nitems:\n".len();
+        let (head, items) = text.split_at(at);
+        let mut out = head.to_string();
+        while out.len() < 2 * 1024 * 1024 {
+            out.push_str(items);
+        }
+        out
+    }
+
+    #[test]
+    fn agrees_with_saphyr_on_a_large_list_read_in_pieces() {
+        let text = large_list();
+        let r = Reader {
+            text: &text,
+            bytes: text.as_bytes(),
+            file: FileId(0),
+            limits: Limits::default(),
+            nodes: 0,
+            line: None,
+            next: text.find("\nitems:\n").unwrap() + "\nitems:\n".len(),
+        };
+        let mut r = r;
+        r.advance();
+        let first = r.line.unwrap();
+        let (pieces, _) = r.pieces(first, first.indent()).expect("read in pieces");
+        assert!(pieces.len() >= 6, "{} pieces", pieces.len());
+        assert!(same_as_saphyr(&text, &"the large list"));
+        // A line indented too far just after a cut between pieces, then one at the very end, and
+        // a sequence cut short by a line at the left edge: each is judged as saphyr does.
+        for (at, insert) in [(pieces[2].0, "      stray\n"), (text.len(), "   stray: x\n"), (pieces[3].0, "x: 1\n")] {
+            let mut t = text.clone();
+            t.insert_str(at, insert);
+            same_as_saphyr(&t, &format!("the large list with {insert:?} at {at}"));
+        }
+        let limits = Limits { max_nodes: 1000, ..Limits::default() };
+        assert!(parse(&text, FileId(0), limits).is_none());
     }
 
     #[test]
