@@ -271,11 +271,15 @@ fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
     if !cross.any() {
         return Vec::new();
     }
-    let mut uses: HashMap<u64, u32> = HashMap::new();
-    for f in files {
+    // The codes written in more than one file. Items that share a code within one file only
+    // were checked completely in phase 1, which saw all of them.
+    let mut first_file: HashMap<u64, usize> = HashMap::new();
+    let mut across: HashSet<u64> = HashSet::new();
+    for (fi, f) in files.iter().enumerate() {
         for &h in &f.codes {
-            let n = uses.entry(h).or_insert(0);
-            *n = n.saturating_add(1);
+            if *first_file.entry(h).or_insert(fi) != fi {
+                across.insert(h);
+            }
         }
     }
     let named: HashSet<u64> = if cross.chains {
@@ -311,7 +315,7 @@ fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
     for (fi, f) in files.iter().enumerate() {
         let file = u32::try_from(fi).unwrap_or(u32::MAX);
         for (ii, &h) in f.codes.iter().enumerate() {
-            let shared = cross.same_code && uses.get(&h).copied().unwrap_or(0) > 1;
+            let shared = cross.same_code && across.contains(&h);
             if !(shared || named.contains(&h)) {
                 continue;
             }

@@ -94,7 +94,7 @@ fn generated_corpus_streams_as_it_checks_whole() {
 }
 
 /// A rule that reads `items` as a value needs the whole corpus: the check loads it whole. (Each
-/// file of the fixture holds at most three items; the rule fires only when it sees all six.)
+/// file of the fixture holds at most four items; the rule fires only when it sees all ten.)
 #[test]
 fn a_rule_over_all_items_checks_the_whole_corpus() {
     let policies = tempfile::tempdir().unwrap();
@@ -122,5 +122,5 @@ fn a_rule_over_all_items_checks_the_whole_corpus() {
     let rule = program.rules.iter().find(|r| r.id == "QX001").unwrap();
     assert_eq!(rule.scope(), qingdan::compile::scope::Scope::Corpus);
     let report = stream_json(&[&dir], &sources, check::BATCH);
-    assert_eq!(report.matches("\"rule\": \"QX001\"").count(), 6, "{report}");
+    assert_eq!(report.matches("\"rule\": \"QX001\"").count(), 10, "{report}");
 }
