@@ -3,6 +3,7 @@
 //! ```sh
 //! cargo bench                                  # 20,000 items in 100 files (~36 MB)
 //! QINGDAN_BENCH_ITEMS=2000 QINGDAN_BENCH_FILES=1 cargo bench
+//! QINGDAN_BENCH_RULES=1 cargo bench --bench pipeline   # also each rule's evaluation, one thread
 //! cargo bench --bench pipeline -- --quick      # a smoke run: 300 items, one sample
 //! ```
 //!
@@ -35,6 +36,11 @@ use qingdan::corpus::model::Date;
 use qingdan::eval::{self, RunOptions};
 use qingdan::policy;
 use qingdan::report::{Report, json};
+
+// The binary's allocator (see Cargo.toml), so that these figures are the CLI's.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
@@ -110,6 +116,21 @@ fn main() {
     let loaded = corpus::load(&d, &refs).unwrap();
     let eval = measure("eval", bytes, samples, || eval::run(&program, &loaded, &refs, &run));
     let findings = eval::run(&program, &loaded, &refs, &run);
+    if std::env::var_os("QINGDAN_BENCH_RULES").is_some() {
+        // Each rule alone over the loaded corpus, on one thread: where evaluation time goes.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        for (i, rule) in program.rules.iter().enumerate() {
+            let mut one = RunOptions::all(&program, run.as_of);
+            for (j, level) in one.levels.iter_mut().enumerate() {
+                if j != i {
+                    *level = None;
+                }
+            }
+            measure(&format!("eval {}", rule.id), bytes, samples, || {
+                pool.install(|| eval::run(&program, &loaded, &refs, &one))
+            });
+        }
+    }
     measure("report", bytes, samples, || json::render(&Report::with_edits(&loaded, &refs, &program, &findings, true)));
     drop(loaded);
     let overrides = HashMap::new();

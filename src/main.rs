@@ -5,6 +5,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use qingdan::cli::{Cli, Outcome, run};
 
+// See Cargo.toml for why.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

@@ -404,7 +404,12 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
 /// Decodes bytes as SPEC §2.7 asks: never read as garbage.
 pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), SourceError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
+    // The fast check first; std's, which says where the text stops being UTF-8, when it fails.
+    let utf8 = match simdutf8::basic::from_utf8(bytes) {
+        Ok(text) => Ok(text),
+        Err(_) => std::str::from_utf8(bytes),
+    };
+    match utf8 {
         Ok(text) if !text.contains('\0') => return Ok((SourceFile::new(name, text), None)),
         Ok(_) => {}
         Err(utf8_err) => {
