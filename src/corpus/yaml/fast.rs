@@ -73,6 +73,12 @@ fn plain_characters(b: &[u8]) -> bool {
     while let Some(&c) = b.get(i) {
         match c {
             b'\n' | 0x20..=0x7E => {}
+            // Windows line ends; a carriage return alone is left to saphyr.
+            b'\r' => {
+                if b.get(i.saturating_add(1)) != Some(&b'\n') {
+                    return false;
+                }
+            }
             0xC2 => {
                 if b.get(i.saturating_add(1)).is_some_and(|&n| (0x80..0xA0).contains(&n)) {
                     return false;
@@ -127,14 +133,26 @@ impl Reader<'_> {
         self.bytes.get(i).copied()
     }
 
+    /// Where the line beginning at `begin` (`rest` onwards) ends, before its `\n` or `\r\n`, and
+    /// where the next one begins.
+    fn line_end(&self, begin: usize, rest: &[u8]) -> (usize, usize) {
+        match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                let nl = begin.saturating_add(i);
+                let end = if i > 0 && self.at(nl.saturating_sub(1)) == Some(b'\r') { nl.saturating_sub(1) } else { nl };
+                (end, nl.saturating_add(1))
+            }
+            None => (self.bytes.len(), self.bytes.len().saturating_add(1)),
+        }
+    }
+
     /// Moves to the next line with content, skipping blank and comment-only lines.
     fn advance(&mut self) {
         let mut begin = self.next;
         self.line = None;
         while begin < self.bytes.len() {
             let rest = self.bytes.get(begin..).unwrap_or_default();
-            let end = memchr::memchr(b'\n', rest).map_or(self.bytes.len(), |i| begin.saturating_add(i));
-            let next = end.saturating_add(1);
+            let (end, next) = self.line_end(begin, rest);
             let start = begin.saturating_add(rest.iter().take_while(|&&c| c == b' ').count());
             if start < end && self.at(start) != Some(b'#') {
                 self.line = Some(Line { begin, start, end });
@@ -178,7 +196,8 @@ impl Reader<'_> {
 
     /// `- ` or `-` alone starts a sequence entry.
     fn is_entry(&self, l: Line) -> bool {
-        self.at(l.start) == Some(b'-') && matches!(self.at(l.start.saturating_add(1)), None | Some(b' ' | b'\n'))
+        self.at(l.start) == Some(b'-')
+            && matches!(self.at(l.start.saturating_add(1)), None | Some(b' ' | b'\n' | b'\r'))
     }
 
     /// If `start..end` is a mapping key line, the end of the key and the offset of its colon.
@@ -189,7 +208,7 @@ impl Reader<'_> {
         let mut i = start;
         while i < end {
             match self.at(i)? {
-                b':' if matches!(self.at(i.saturating_add(1)), None | Some(b' ' | b'\n')) => {
+                b':' if matches!(self.at(i.saturating_add(1)), None | Some(b' ' | b'\n' | b'\r')) => {
                     let mut key_end = i;
                     while key_end > start && self.at(key_end.saturating_sub(1)) == Some(b' ') {
                         key_end = key_end.saturating_sub(1);
@@ -278,7 +297,7 @@ impl Reader<'_> {
         let mut last_cut = first.begin;
         while begin < self.bytes.len() {
             let rest = self.bytes.get(begin..)?;
-            let end = memchr::memchr(b'\n', rest).map_or(self.bytes.len(), |i| begin.saturating_add(i));
+            let (end, next) = self.line_end(begin, rest);
             let start = begin.saturating_add(rest.iter().take_while(|&&c| c == b' ').count());
             if start < end && self.at(start) != Some(b'#') {
                 let at = start.saturating_sub(begin);
@@ -291,7 +310,7 @@ impl Reader<'_> {
                     last_cut = begin;
                 }
             }
-            begin = end.saturating_add(1).min(self.bytes.len());
+            begin = next.min(self.bytes.len());
         }
         if cuts.len() < 2 {
             return None;
@@ -392,7 +411,9 @@ impl Reader<'_> {
                         b' ' => {}
                         b'#' if self.at(i.saturating_sub(1)) == Some(b' ') => break,
                         // `: ` would start a mapping here: an error saphyr reports.
-                        b':' if matches!(self.at(i.saturating_add(1)), None | Some(b' ' | b'\n')) => return None,
+                        b':' if matches!(self.at(i.saturating_add(1)), None | Some(b' ' | b'\n' | b'\r')) => {
+                            return None;
+                        }
                         _ => last = i.saturating_add(1),
                     }
                     i = i.saturating_add(1);
@@ -641,6 +662,12 @@ mod tests {
     fn agrees_with_saphyr_on_every_yaml_file_of_the_repository() {
         let texts = repository_texts();
         let answered = texts.iter().filter(|(p, t)| same_as_saphyr(t, &p.display())).count();
+        // The same files with Windows line ends.
+        let crlf = texts
+            .iter()
+            .filter(|(p, t)| same_as_saphyr(&t.replace('\n', "\r\n"), &format!("{} (CRLF)", p.display())))
+            .count();
+        assert_eq!(crlf, answered, "files read with \\n but not with \\r\\n line ends");
         // The sample corpus and fixtures are mostly block YAML: most must take the fast path.
         assert!(answered > 50, "{} files, {answered} answered", texts.len());
     }
@@ -654,6 +681,8 @@ mod tests {
         for p in files {
             let text = std::fs::read_to_string(&p).unwrap();
             assert!(same_as_saphyr(&text, &p.display()), "{} is read by saphyr", p.display());
+            let crlf = text.replace('\n', "\r\n");
+            assert!(same_as_saphyr(&crlf, &p.display()), "{} with CRLF line ends is read by saphyr", p.display());
         }
     }
 
@@ -899,6 +928,7 @@ mod tests {
         let (pieces, _) = r.pieces(first, first.indent()).expect("read in pieces");
         assert!(pieces.len() >= 6, "{} pieces", pieces.len());
         assert!(same_as_saphyr(&text, &"the large list"));
+        assert!(same_as_saphyr(&text.replace('\n', "\r\n"), &"the large list with CRLF line ends"));
         // A line indented too far just after a cut between pieces, then one at the very end, and
         // a sequence cut short by a line at the left edge: each is judged as saphyr does.
         for (at, insert) in [(pieces[2].0, "      stray\n"), (text.len(), "   stray: x\n"), (pieces[3].0, "x: 1\n")] {
@@ -918,7 +948,7 @@ mod tests {
             "a: \"x\\ty\"\n",
             "a: x\n  y\n",
             "a:\tx\n",
-            "a: x\r\n",
+            "a: x\rb: y\n",
             "\u{feff}a: x\n",
             "\"a\": x\n",
             "a: {b: c,\n  d: e}\n",
