@@ -4,11 +4,12 @@
 //! on such a file (granit-parser, libyaml-safer, saphyr-parser-bw: 20–23 MB/s). They go
 //! character by character through a ring buffer, and parsing was half of `check`'s time. List
 //! files use a small part of YAML: block mappings and sequences, plain and quoted scalars on one
-//! line, flow sequences on one line, comments. This module reads exactly that part, line by line,
-//! and gives up (`None`) at the first thing outside it — a tab, a carriage return, a control or
-//! special line-break character, an anchor, alias or tag, a block or multi-line scalar, a flow
-//! mapping, an escape, a quoted key, a directive or document marker, any malformed line, any
-//! limit reached. `super::parse` then reads the file with saphyr-parser, which also reports the
+//! line, flow sequences and mappings on one line, comments, `\n` or `\r\n` line ends. This module
+//! reads exactly that part, line by line, and gives up (`None`) at the first thing outside it — a
+//! tab, a lone carriage return, a control or special line-break character, an anchor, alias or
+//! tag, a block or multi-line scalar, a flow collection over several lines, an escape, a quoted
+//! key, an empty sequence entry, a directive or document marker, any malformed line, any limit
+//! reached. `super::parse` then reads the file with saphyr-parser, which also reports the
 //! errors. Where this module does answer, its tree is the one saphyr's events build, spans
 //! included: the tests compare the two on every YAML file of the repository, the YAML test
 //! suite and generated variations.
@@ -29,7 +30,7 @@ struct Line {
     begin: usize,
     /// Byte offset of the first content byte (after the indentation, or after `- `).
     start: usize,
-    /// Byte offset of the line break (or of the end of the text).
+    /// Byte offset of the line break, `\r\n` or `\n` (or of the end of the text).
     end: usize,
 }
 
@@ -459,92 +460,84 @@ impl Reader<'_> {
         Some((self.scalar(value, false, p, after)?, after))
     }
 
-    /// A one-line flow sequence from `p` (`[`), and the offset after its closing bracket.
-    fn flow_seq(&mut self, p: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
+    /// A one-line flow collection from `p` (its opening bracket) to `close`: the depth and node
+    /// limits, then `entry` for each element (given where it starts, it returns where it ends)
+    /// with commas between. The offset after the closing bracket.
+    fn flow(
+        &mut self,
+        p: usize,
+        end: usize,
+        depth: usize,
+        close: u8,
+        mut entry: impl FnMut(&mut Self, usize) -> Option<usize>,
+    ) -> Option<usize> {
         if depth >= self.limits.max_depth {
             return None;
         }
         self.count()?;
-        let mut items = Vec::new();
         let mut i = self.skip_spaces(p.saturating_add(1), end);
-        if self.at(i) == Some(b']') && i < end {
-            let after = i.saturating_add(1);
-            return Some((self.node(NodeKind::Seq(items), p, after), after));
+        if self.at(i) == Some(close) && i < end {
+            return Some(i.saturating_add(1));
         }
-        // A comma before the bracket is left to saphyr (its spans differ then).
+        // A comma before the closing bracket is left to saphyr (its spans differ then).
         loop {
-            i = self.skip_spaces(i, end);
-            match self.at(i) {
-                Some(_) if i < end => {
-                    let (node, after) = self.flow_node(i, end, depth.saturating_add(1), b']')?;
-                    items.push(node);
-                    i = after;
-                }
-                _ => return None,
+            if i >= end {
+                return None;
             }
-            i = self.skip_spaces(i, end);
+            let after = entry(self, i)?;
+            i = self.skip_spaces(after, end);
             match self.at(i) {
-                Some(b',') if i < end => i = i.saturating_add(1),
-                Some(b']') if i < end => break,
+                Some(b',') if i < end => i = self.skip_spaces(i.saturating_add(1), end),
+                Some(c) if c == close && i < end => return Some(i.saturating_add(1)),
                 _ => return None,
             }
         }
-        let after = i.saturating_add(1);
+    }
+
+    /// A one-line flow sequence from `p` (`[`), and the offset after its closing bracket.
+    fn flow_seq(&mut self, p: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
+        let mut items = Vec::new();
+        let after = self.flow(p, end, depth, b']', |r, i| {
+            let (node, after) = r.flow_node(i, end, depth.saturating_add(1), b']')?;
+            items.push(node);
+            Some(after)
+        })?;
         Some((self.node(NodeKind::Seq(items), p, after), after))
     }
 
     /// A one-line flow mapping of plain keys from `p` (`{`), and the offset after its closing
     /// brace.
     fn flow_map(&mut self, p: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
-        if depth >= self.limits.max_depth {
-            return None;
-        }
-        self.count()?;
         let mut entries = Vec::new();
-        let mut i = self.skip_spaces(p.saturating_add(1), end);
-        if self.at(i) == Some(b'}') && i < end {
-            let after = i.saturating_add(1);
-            return Some((self.node(NodeKind::Map(entries), p, after), after));
-        }
-        loop {
-            i = self.skip_spaces(i, end);
-            match self.at(i) {
-                Some(c) if i < end && !indicator(c) => {
-                    let start = i;
-                    let mut last = i;
-                    // A key ends at `: `; anything else that could end it is left to saphyr.
-                    while i < end {
-                        match self.at(i)? {
-                            b':' if self.at(i.saturating_add(1)) == Some(b' ') => break,
-                            b' ' => {}
-                            b':' | b',' | b'#' | b'[' | b']' | b'{' | b'}' => return None,
-                            _ => last = i.saturating_add(1),
-                        }
-                        i = i.saturating_add(1);
-                    }
-                    if i >= end {
-                        return None;
-                    }
-                    let key = self.text.get(start..last)?.to_owned();
-                    let key = self.scalar(key, true, start, last)?;
-                    i = self.skip_spaces(i.saturating_add(1), end);
-                    if i >= end {
-                        return None;
-                    }
-                    let (value, after) = self.flow_node(i, end, depth.saturating_add(1), b'}')?;
-                    entries.push((key, value));
-                    i = after;
+        let after = self.flow(p, end, depth, b'}', |r, start| {
+            if r.at(start).is_none_or(indicator) {
+                return None;
+            }
+            let mut i = start;
+            let mut last = start;
+            // A key ends at `: `; anything else that could end it is left to saphyr.
+            while i < end {
+                match r.at(i)? {
+                    b':' if r.at(i.saturating_add(1)) == Some(b' ') => break,
+                    b' ' => {}
+                    b':' | b',' | b'#' | b'[' | b']' | b'{' | b'}' => return None,
+                    _ => last = i.saturating_add(1),
                 }
-                _ => return None,
+                i = i.saturating_add(1);
             }
-            i = self.skip_spaces(i, end);
-            match self.at(i) {
-                Some(b',') if i < end => i = i.saturating_add(1),
-                Some(b'}') if i < end => break,
-                _ => return None,
+            if i >= end {
+                return None;
             }
-        }
-        let after = i.saturating_add(1);
+            let key = r.text.get(start..last)?.to_owned();
+            let key = r.scalar(key, true, start, last)?;
+            let i = r.skip_spaces(i.saturating_add(1), end);
+            if i >= end {
+                return None;
+            }
+            let (value, after) = r.flow_node(i, end, depth.saturating_add(1), b'}')?;
+            entries.push((key, value));
+            Some(after)
+        })?;
         Some((self.node(NodeKind::Map(entries), p, after), after))
     }
 
