@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
@@ -210,7 +211,9 @@ struct PhrasesFile {
 #[serde(deny_unknown_fields)]
 struct PatternEntry {
     pattern: String,
+    /// A name for readers of `phrases.yaml`; findings quote the phrase as written instead.
     #[serde(default)]
+    #[expect(dead_code, reason = "part of the file format, read by people")]
     label: Option<String>,
 }
 
@@ -472,7 +475,7 @@ impl NameIndex {
 pub struct PhraseMatcher {
     literals: Vec<String>,
     automaton: Option<AhoCorasick>,
-    patterns: Vec<(Regex, Option<String>)>,
+    patterns: Vec<Pattern>,
     /// All `patterns` at once: one pass tells which of them can match a text at all, so most
     /// names (which match none) cost one search instead of one per pattern.
     pattern_set: Option<RegexSet>,
@@ -481,6 +484,15 @@ pub struct PhraseMatcher {
     /// Tells matchers apart in the per-thread memo of [`PhraseMatcher::find`]; a clone has the
     /// same phrases and so may share the id.
     id: u64,
+}
+
+/// A pattern of the phrase table, compiled on its first match. `pattern_set` tells whether it can
+/// match at all, and most patterns never do in a run: compiling each of them as well as the set
+/// was a quarter of start-up.
+#[derive(Debug, Clone)]
+struct Pattern {
+    source: String,
+    regex: OnceLock<Option<Regex>>,
 }
 
 /// Ids of built matchers; 0 is left to the empty default matcher.
@@ -509,16 +521,19 @@ impl PhraseMatcher {
         literals.dedup();
         let automaton =
             if literals.is_empty() { None } else { Some(AhoCorasick::new(&literals).map_err(|e| e.to_string())?) };
-        let mut patterns = Vec::new();
-        for p in file.patterns {
-            let re = Regex::new(&p.pattern).map_err(|e| format!("`{}`: {e}", p.pattern))?;
-            patterns.push((re, p.label));
-        }
-        let pattern_set = if patterns.is_empty() {
+        let sources: Vec<String> = file.patterns.into_iter().map(|p| p.pattern).collect();
+        let pattern_set = if sources.is_empty() {
             None
         } else {
-            Some(RegexSet::new(patterns.iter().map(|(re, _)| re.as_str())).map_err(|e| e.to_string())?)
+            Some(RegexSet::new(&sources).map_err(|e| {
+                // Name the pattern at fault.
+                sources
+                    .iter()
+                    .find_map(|p| Regex::new(p).err().map(|e| format!("`{p}`: {e}")))
+                    .unwrap_or_else(|| e.to_string())
+            })?)
         };
+        let patterns = sources.into_iter().map(|source| Pattern { source, regex: OnceLock::new() }).collect();
         let exceptions: Vec<String> =
             file.exceptions.iter().map(|p| normalize::token(p)).filter(|p| !p.is_empty()).collect();
         let exceptions =
@@ -554,7 +569,10 @@ impl PhraseMatcher {
         }
         if let Some(set) = &self.pattern_set {
             for k in set.matches(&norm).iter() {
-                if let Some((re, _)) = self.patterns.get(k) {
+                // The set compiled the same pattern, so compiling it alone cannot fail.
+                if let Some(p) = self.patterns.get(k)
+                    && let Some(re) = p.regex.get_or_init(|| Regex::new(&p.source).ok())
+                {
                     hits.extend(re.find_iter(&norm).map(|m| (m.start(), m.end())));
                 }
             }
@@ -913,6 +931,21 @@ impl References {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phrase_patterns_compile_when_they_first_match() {
+        let file = |yaml: &str| serde_yaml::from_str::<PhrasesFile>(yaml).unwrap_or_default();
+        let m = PhraseMatcher::build(file("patterns:\n  - pattern: '其[他它]证明$'\n  - pattern: '视情况'\n"));
+        let Ok(m) = m else { panic!("a valid table is refused") };
+        assert!(m.patterns.iter().all(|p| p.regex.get().is_none()), "compiled before any match");
+        assert_eq!(m.search("户籍证明").as_deref(), None);
+        assert_eq!(m.search("其他证明").as_deref(), Some("其他证明"));
+        let compiled: Vec<bool> = m.patterns.iter().map(|p| p.regex.get().is_some()).collect();
+        assert_eq!(compiled, [true, false]);
+        // An invalid pattern is refused when the table is built, and named.
+        let e = PhraseMatcher::build(file("patterns:\n  - pattern: '视情况'\n  - pattern: '(?=后)'\n")).err();
+        assert!(e.as_deref().is_some_and(|e| e.starts_with("`(?=后)`")), "{e:?}");
+    }
 
     #[test]
     fn articles_are_canonical() {
