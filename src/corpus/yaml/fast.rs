@@ -149,20 +149,22 @@ impl Reader<'_> {
 
     /// Moves to the next line with content, skipping blank and comment-only lines.
     fn advance(&mut self) {
-        let mut begin = self.next;
-        self.line = None;
+        (self.line, self.next) = self.content_line(self.next);
+    }
+
+    /// The first line with content beginning at or after `begin`, and where the line after it
+    /// begins (`None` and past the end when there is none).
+    fn content_line(&self, mut begin: usize) -> (Option<Line>, usize) {
         while begin < self.bytes.len() {
             let rest = self.bytes.get(begin..).unwrap_or_default();
             let (end, next) = self.line_end(begin, rest);
             let start = begin.saturating_add(rest.iter().take_while(|&&c| c == b' ').count());
             if start < end && self.at(start) != Some(b'#') {
-                self.line = Some(Line { begin, start, end });
-                self.next = next;
-                return;
+                return (Some(Line { begin, start, end }), next);
             }
             begin = next;
         }
-        self.next = begin;
+        (None, begin)
     }
 
     fn skip_spaces(&self, mut i: usize, end: usize) -> usize {
@@ -294,30 +296,24 @@ impl Reader<'_> {
             return None;
         }
         let mut cuts = vec![first.begin];
-        let mut begin = first.begin;
-        let mut last_cut = first.begin;
-        while begin < self.bytes.len() {
-            let rest = self.bytes.get(begin..)?;
-            let (end, next) = self.line_end(begin, rest);
-            let start = begin.saturating_add(rest.iter().take_while(|&&c| c == b' ').count());
-            if start < end && self.at(start) != Some(b'#') {
-                let at = start.saturating_sub(begin);
-                let line = Line { begin, start, end };
-                if at < indent || (at == indent && !self.is_entry(line)) {
-                    break;
-                }
-                if at == indent && begin.saturating_sub(last_cut) >= PIECE_BYTES {
-                    cuts.push(begin);
-                    last_cut = begin;
-                }
+        let mut next = first.begin;
+        // Where the sequence ends: the first line that is neither inside an entry nor an entry.
+        let end = loop {
+            let (Some(line), after) = self.content_line(next) else { break self.bytes.len() };
+            let at = line.indent();
+            if at < indent || (at == indent && !self.is_entry(line)) {
+                break line.begin;
             }
-            begin = next.min(self.bytes.len());
-        }
+            if at == indent && cuts.last().is_some_and(|&c| line.begin.saturating_sub(c) >= PIECE_BYTES) {
+                cuts.push(line.begin);
+            }
+            next = after;
+        };
         if cuts.len() < 2 {
             return None;
         }
-        let ends = cuts.iter().skip(1).copied().chain(std::iter::once(begin));
-        Some((cuts.iter().copied().zip(ends).collect(), begin))
+        let ends = cuts.iter().skip(1).copied().chain(std::iter::once(end));
+        Some((cuts.iter().copied().zip(ends).collect(), end))
     }
 
     /// Reads each piece's entries with a reader of its own (the text cut at the piece's end), in
