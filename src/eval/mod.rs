@@ -259,6 +259,70 @@ fn bool_of(v: &Value<'_>) -> R<bool> {
     }
 }
 
+/// What `empty(v)` says: absent, blank text and an empty list are empty.
+fn empty(v: &Value<'_>) -> bool {
+    match v {
+        Value::Absent => true,
+        Value::Str(s) => s.trim().is_empty(),
+        Value::List(l) => l.is_empty(),
+        _ => false,
+    }
+}
+
+/// A value as a comparison sees it: borrowed text and absence apart from everything else.
+enum Text<'a> {
+    Absent,
+    Str(&'a str),
+    Other(Value<'a>),
+}
+
+impl<'a> From<Value<'a>> for Text<'a> {
+    fn from(v: Value<'a>) -> Self {
+        match v {
+            Value::Absent => Text::Absent,
+            Value::Str(Cow::Borrowed(s)) => Text::Str(s),
+            v => Text::Other(v),
+        }
+    }
+}
+
+impl<'a> Text<'a> {
+    fn is_absent(&self) -> bool {
+        match self {
+            Text::Absent => true,
+            Text::Str(_) => false,
+            Text::Other(v) => v.is_absent(),
+        }
+    }
+
+    fn into_value(self) -> Value<'a> {
+        match self {
+            Text::Absent => Value::Absent,
+            Text::Str(s) => Value::str(s),
+            Text::Other(v) => v,
+        }
+    }
+
+    /// [`Value::equals`], without building values for borrowed text.
+    fn equals(&self, other: &Text<'a>) -> bool {
+        match (self, other) {
+            (Text::Str(a), Text::Str(b)) => a == b,
+            (Text::Absent, Text::Absent) => true,
+            (Text::Str(_), Text::Absent) | (Text::Absent, Text::Str(_)) => false,
+            (Text::Other(a), b) => a.equals(&b.clone_value()),
+            (a, Text::Other(b)) => a.clone_value().equals(b),
+        }
+    }
+
+    fn clone_value(&self) -> Value<'a> {
+        match self {
+            Text::Absent => Value::Absent,
+            Text::Str(s) => Value::str(s),
+            Text::Other(v) => v.clone(),
+        }
+    }
+}
+
 fn int_of(v: &Value<'_>) -> R<i64> {
     match v {
         Value::Int(n) => Ok(*n),
@@ -343,7 +407,7 @@ impl<'a> Exec<'a, '_> {
                 self.steps(i + 1)
             }
             Step::When(e) => {
-                if bool_of(&self.eval(e)?)? {
+                if self.test(e)? {
                     self.steps(i + 1)
                 } else {
                     Ok(())
@@ -639,10 +703,14 @@ impl<'a> Exec<'a, '_> {
             CExpr::AsOf => Value::Date(self.cx.opts.as_of),
             CExpr::Items => Value::seq(Seq::Items, self.cx.corpus.items.len()),
             CExpr::Chains => Value::seq(Seq::Chains, self.cx.corpus.chains.len()),
-            CExpr::Field(inner, field) => {
-                let rec = self.eval(inner)?;
-                self.field(&rec, *field)?
-            }
+            // A variable's record is read in place: cloning it would copy an owned text.
+            CExpr::Field(inner, field) => match **inner {
+                CExpr::Var(slot) => self.field(self.env.get(slot).unwrap_or(&Value::Absent), *field)?,
+                _ => {
+                    let rec = self.eval(inner)?;
+                    self.field(&rec, *field)?
+                }
+            },
             CExpr::Unwrap(inner, _) => {
                 let v = self.eval(inner)?;
                 if v.is_absent() {
@@ -668,15 +736,84 @@ impl<'a> Exec<'a, '_> {
                 }
             }
             CExpr::If(c, a, b) => {
-                if bool_of(&self.eval(c)?)? {
+                if self.test(c)? {
                     self.eval(a)?
                 } else {
                     self.eval(b)?
                 }
             }
-            CExpr::Not(a) => Value::Bool(!bool_of(&self.eval(a)?)?),
+            CExpr::Not(_) => Value::Bool(self.test(e)?),
             CExpr::Neg(a) => Value::Int(int_of(&self.eval(a)?)?.checked_neg().ok_or_else(overflow)?),
             CExpr::Bin(op, a, b) => self.binary(*op, a, b)?,
+        })
+    }
+
+    /// A condition. The same answer and the same errors as `bool_of(eval(e))`, but the shapes
+    /// rule conditions are made of — `and`, `or`, `not`, `exists`, `empty`, and `==`, `!=`,
+    /// `in`, `matches` on texts such as `(m.kind ?? "其他")` — are decided on borrowed text,
+    /// without building values: this is where a check spends most of its rule time.
+    fn test(&mut self, e: &'a CExpr) -> R<bool> {
+        match e {
+            CExpr::Bin(BinOp::And, a, b) => Ok(self.test(a)? && self.test(b)?),
+            CExpr::Bin(BinOp::Or, a, b) => Ok(self.test(a)? || self.test(b)?),
+            CExpr::Not(a) => Ok(!self.test(a)?),
+            CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+                let ta = self.text(a)?;
+                let tb = self.text(b)?;
+                Ok(ta.equals(&tb) == (*op == BinOp::Eq))
+            }
+            CExpr::Bin(op @ (BinOp::In | BinOp::NotIn), a, b) => match &**b {
+                // `x in ["a", "b"]`: literals cannot fail, so comparing one by one gives the
+                // same answer as building the list first, without building it.
+                CExpr::List(items) if items.iter().all(is_literal) => {
+                    let ta = self.text(a)?;
+                    let mut found = false;
+                    for it in items {
+                        if self.text(it)?.equals(&ta) {
+                            found = true;
+                            break;
+                        }
+                    }
+                    Ok(found == (*op == BinOp::In))
+                }
+                _ => bool_of(&self.binary(*op, a, b)?),
+            },
+            CExpr::Bin(BinOp::Matches, a, b) => match (self.text(a)?, &**b) {
+                (Text::Str(s), CExpr::Regex(re)) => Ok(re.is_match(s)),
+                (ta, _) => {
+                    let va = ta.into_value();
+                    match (&va, self.eval(b)?) {
+                        (Value::Str(x), Value::Regex(re)) => Ok(re.is_match(x)),
+                        _ => Err(absent()),
+                    }
+                }
+            },
+            CExpr::Call(Builtin::Exists, args) => match args.first() {
+                Some(a) => Ok(!self.text(a)?.is_absent()),
+                None => Ok(false),
+            },
+            CExpr::Call(Builtin::Empty, args) => match args.first() {
+                Some(a) => Ok(match self.text(a)? {
+                    Text::Absent => true,
+                    Text::Str(s) => s.trim().is_empty(),
+                    Text::Other(v) => empty(&v),
+                }),
+                None => Ok(true),
+            },
+            _ => bool_of(&self.eval(e)?),
+        }
+    }
+
+    /// An operand of a comparison: borrowed text where the expression is a literal, a field of
+    /// a variable or a `??` of those; any other value as evaluated.
+    fn text(&mut self, e: &'a CExpr) -> R<Text<'a>> {
+        Ok(match e {
+            CExpr::Str(s) => Text::Str(s),
+            CExpr::Bin(BinOp::Coalesce, a, b) => match self.text(a)? {
+                Text::Absent => self.text(b)?,
+                t => t,
+            },
+            e => Text::from(self.eval(e)?),
         })
     }
 
@@ -698,7 +835,7 @@ impl<'a> Exec<'a, '_> {
         for it in items {
             self.tested += 1;
             self.set(slot, it.clone());
-            let hit = bool_of(&self.eval(cond)?)?;
+            let hit = self.test(cond)?;
             match kind {
                 QuantKind::Any if hit => return Ok(Value::Bool(true)),
                 QuantKind::All if !hit => return Ok(Value::Bool(false)),
@@ -770,18 +907,8 @@ impl<'a> Exec<'a, '_> {
 
     fn binary(&mut self, op: BinOp, a: &'a CExpr, b: &'a CExpr) -> R<Value<'a>> {
         match op {
-            BinOp::And => {
-                if !bool_of(&self.eval(a)?)? {
-                    return Ok(Value::Bool(false));
-                }
-                return Ok(Value::Bool(bool_of(&self.eval(b)?)?));
-            }
-            BinOp::Or => {
-                if bool_of(&self.eval(a)?)? {
-                    return Ok(Value::Bool(true));
-                }
-                return Ok(Value::Bool(bool_of(&self.eval(b)?)?));
-            }
+            BinOp::And => return Ok(Value::Bool(self.test(a)? && self.test(b)?)),
+            BinOp::Or => return Ok(Value::Bool(self.test(a)? || self.test(b)?)),
             BinOp::Coalesce => {
                 let va = self.eval(a)?;
                 return if va.is_absent() { self.eval(b) } else { Ok(va) };
@@ -874,12 +1001,7 @@ impl<'a> Exec<'a, '_> {
                     Some(a) => self.eval(a)?,
                     None => Value::Absent,
                 };
-                Value::Bool(match &v {
-                    Value::Absent => true,
-                    Value::Str(s) => s.trim().is_empty(),
-                    Value::List(l) => l.is_empty(),
-                    _ => false,
-                })
+                Value::Bool(empty(&v))
             }
             Builtin::Count => match args.first().map(|a| self.eval(a)).transpose()? {
                 Some(Value::List(l)) => Value::Int(i64::try_from(l.len()).unwrap_or(i64::MAX)),
