@@ -753,6 +753,34 @@ impl<'a> Exec<'a, '_> {
     /// `in`, `matches` on texts such as `(m.kind ?? "其他")` — are decided on borrowed text,
     /// without building values: this is where a check spends most of its rule time.
     fn test(&mut self, e: &'a CExpr) -> R<bool> {
+        // Texts read in place decide most conditions; anything else (and any error) takes the
+        // general path below, which evaluates from scratch — nothing here has side effects.
+        match e {
+            CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
+                if let (Some(x), Some(y)) = (self.fast_text(a), self.fast_text(b)) {
+                    return Ok((x == y) == (*op == BinOp::Eq));
+                }
+            }
+            CExpr::Bin(op @ (BinOp::In | BinOp::NotIn), a, b) => {
+                if let (Some(x), CExpr::List(items)) = (self.fast_text(a), &**b)
+                    && items.iter().all(|it| matches!(it, CExpr::Str(_)))
+                {
+                    let found = x.is_some_and(|x| items.iter().any(|it| matches!(it, CExpr::Str(s) if **s == *x)));
+                    return Ok(found == (*op == BinOp::In));
+                }
+            }
+            CExpr::Call(Builtin::Exists, args) => {
+                if let Some(t) = args.first().and_then(|a| self.fast_text(a)) {
+                    return Ok(t.is_some());
+                }
+            }
+            CExpr::Call(Builtin::Empty, args) => {
+                if let Some(t) = args.first().and_then(|a| self.fast_text(a)) {
+                    return Ok(t.is_none_or(|s| s.trim().is_empty()));
+                }
+            }
+            _ => {}
+        }
         match e {
             CExpr::Bin(BinOp::And, a, b) => Ok(self.test(a)? && self.test(b)?),
             CExpr::Bin(BinOp::Or, a, b) => Ok(self.test(a)? || self.test(b)?),
@@ -1095,6 +1123,9 @@ impl<'a> Exec<'a, '_> {
 
     fn field(&self, rec: &Value<'a>, field: Field) -> R<Value<'a>> {
         use Field as F;
+        if let Some(t) = self.text_field(rec, field) {
+            return Ok(Value::opt_str(t));
+        }
         let corpus = self.cx.corpus;
         Ok(match rec {
             Value::Absent => return Err(absent()),
@@ -1102,25 +1133,16 @@ impl<'a> Exec<'a, '_> {
                 let it = self.item(*i)?;
                 let list = corpus.list(it);
                 match field {
-                    F::ItemCode => Value::str(&it.code.value),
-                    F::ItemName => Value::str(&it.name.value),
-                    F::ItemType => opt(it.item_type.as_ref(), |v| Value::str(v)),
-                    F::ItemDepartment => opt(it.department.as_ref(), |v| Value::str(v)),
                     F::ItemBasis => Value::seq(Seq::Citations(Owner { item: *i, material: None }), it.basis.len()),
-                    F::ItemHandling => opt(it.handling.as_ref(), |v| Value::str(v)),
-                    F::ItemPromise => opt(it.promise.as_ref(), |v| Value::str(v)),
                     F::ItemLegalDays => opt(it.legal_days.as_ref(), |v| Value::Int(*v)),
                     F::ItemPromisedDays => opt(it.promised_days.as_ref(), |v| Value::Int(*v)),
                     F::ItemVisits => opt(it.visits.as_ref(), |v| Value::Int(*v)),
-                    F::ItemOnline => opt(it.online.as_ref(), |v| Value::str(v)),
                     F::ItemDepartments => Value::list(it.departments.iter().map(|d| Value::str(&d.value)).collect()),
                     F::ItemSteps => opt(it.steps.as_ref(), |v| Value::Int(*v)),
                     F::ItemInHall => opt(it.in_hall.as_ref(), |v| Value::Bool(*v)),
                     F::ItemExtendable => opt(it.extendable.as_ref(), |v| Value::Bool(*v)),
                     F::ItemCitywide => opt(it.citywide.as_ref(), |v| Value::Bool(*v)),
                     F::ItemComplex => Value::list(it.complex.iter().map(|d| Value::str(d.value)).collect()),
-                    F::ItemSuperior => opt(it.superior.as_ref(), |v| Value::str(v)),
-                    F::ItemFee => opt(it.fee.as_ref(), |v| Value::str(v)),
                     F::ItemWaivers => Value::seq(Seq::Waivers(Owner { item: *i, material: None }), it.waivers.len()),
                     F::ItemMaterials => Value::seq(Seq::Materials(*i), it.materials.len()),
                     F::ItemRegion => Value::opt_str(list.and_then(|l| l.region.as_deref())),
@@ -1147,19 +1169,11 @@ impl<'a> Exec<'a, '_> {
                 let mat = self.material(*i, *m)?;
                 let owner = Owner { item: *i, material: Some(*m) };
                 match field {
-                    F::MatName => Value::str(&mat.name.value),
-                    F::MatKind => opt(mat.kind.as_ref(), |v| Value::str(v)),
-                    F::MatSource => opt(mat.source.as_ref(), |v| Value::str(v)),
-                    F::MatAcquisition => opt(mat.acquisition.as_ref(), |v| Value::str(v)),
-                    F::MatProvider => opt(mat.provider.as_ref(), |v| Value::str(v)),
                     F::MatBasis => Value::seq(Seq::Citations(owner), mat.basis.len()),
                     F::MatCopies => opt(mat.copies.as_ref(), |v| Value::Int(*v)),
-                    F::MatFormat => opt(mat.format.as_ref(), |v| Value::str(v)),
-                    F::MatNote => opt(mat.note.as_ref(), |v| Value::str(v)),
                     F::MatWaivers => Value::seq(Seq::Waivers(owner), mat.waivers.len()),
                     F::MatItem => Value::Item(*i),
                     F::MatIndex => Value::Int(i64::from(*m)),
-                    F::MatNormName => Value::str(&mat.norm_name),
                     _ => return Err(wrong_field()),
                 }
             }
@@ -1174,7 +1188,6 @@ impl<'a> Exec<'a, '_> {
             Value::Step(c, s) => {
                 let code = self.step_code(*c, *s)?;
                 match field {
-                    F::StepCode => Value::str(&code.value),
                     F::StepItem => {
                         corpus.items_with_code(&code.value).first().map_or(Value::Absent, |&i| Value::Item(i))
                     }
@@ -1186,9 +1199,6 @@ impl<'a> Exec<'a, '_> {
             Value::Waiver(o, w) => {
                 let wv = self.waiver(*o, *w)?;
                 match field {
-                    F::WaiverRule => Value::str(&wv.rule.value),
-                    F::WaiverReason => opt(wv.reason.as_ref(), |v| Value::str(v)),
-                    F::WaiverApprovedBy => opt(wv.approved_by.as_ref(), |v| Value::str(v)),
                     F::WaiverExpires => opt(wv.expires.as_ref(), |v| Value::Date(*v)),
                     _ => return Err(wrong_field()),
                 }
@@ -1196,46 +1206,144 @@ impl<'a> Exec<'a, '_> {
             Value::Citation(o, c) => {
                 let cit = self.citation(*o, *c)?;
                 match field {
-                    F::CitText => Value::str(&cit.text.value),
                     F::CitStatute => {
                         cit.statute.and_then(|s| self.cx.refs.registry.get(s)).map_or(Value::Absent, Value::Statute)
                     }
-                    F::CitArticle => Value::opt_str(cit.article.as_deref()),
                     F::CitArticleKnown => Value::Bool(cit.article_known),
                     _ => return Err(wrong_field()),
                 }
             }
             Value::Statute(s) => match field {
-                F::StatId => Value::str(&s.id),
-                F::StatTitle => Value::str(&s.title),
-                F::StatLevel => Value::str(s.level),
                 F::StatInForce => date_or_absent(s.in_force.as_ref()),
                 F::StatRepealed => date_or_absent(s.repealed.as_ref()),
-                F::StatJurisdiction => Value::str(&s.jurisdiction),
-                F::StatNumber => Value::opt_str(s.number.as_deref()),
-                _ => return Err(wrong_field()),
-            },
-            Value::Shared(s) => match field {
-                F::SharedName => Value::str(&s.name),
-                F::SharedProvider => Value::opt_str(s.provider.as_deref()),
-                F::SharedChannel => Value::str(s.channel.as_str()),
                 _ => return Err(wrong_field()),
             },
             Value::Certificate(c) => match field {
-                F::CertName => Value::str(&c.name),
-                F::CertIssuer => Value::opt_str(c.issuer.as_deref()),
                 F::CertItems => Value::list(c.items.iter().map(|r| Value::str(r)).collect()),
                 _ => return Err(wrong_field()),
             },
             Value::Cover(c) => match field {
-                F::CoverKept => Value::str(&c.kept),
                 F::CoverReplaces => Value::list(c.replaces.iter().map(|r| Value::str(r)).collect()),
                 F::CoverObsolete => Value::Bool(c.obsolete),
-                F::CoverBasis => Value::opt_str(c.basis.as_deref()),
                 _ => return Err(wrong_field()),
             },
             _ => return Err(wrong_field()),
         })
+    }
+}
+
+impl<'a> Exec<'a, '_> {
+    /// A text field of a record, borrowed: `Some(None)` when the record lacks it, `None` when the
+    /// field is not text or the record not one that has it ([`Exec::field`] then answers,
+    /// errors included). The one place that knows where each text field lives.
+    fn text_field(&self, rec: &Value<'a>, field: Field) -> Option<Option<&'a str>> {
+        use Field as F;
+        fn o<T: AsRef<str>>(x: Option<&Spanned<T>>) -> Option<&str> {
+            x.map(|v| v.value.as_ref())
+        }
+        let corpus = self.cx.corpus;
+        Some(match rec {
+            Value::Material(i, m) => {
+                let mat = corpus.items.get(*i as usize)?.materials.get(*m as usize)?;
+                match field {
+                    F::MatName => Some(mat.name.value.as_str()),
+                    F::MatNormName => Some(mat.norm_name.as_str()),
+                    F::MatKind => o(mat.kind.as_ref()),
+                    F::MatSource => o(mat.source.as_ref()),
+                    F::MatAcquisition => o(mat.acquisition.as_ref()),
+                    F::MatProvider => o(mat.provider.as_ref()),
+                    F::MatFormat => o(mat.format.as_ref()),
+                    F::MatNote => o(mat.note.as_ref()),
+                    _ => return None,
+                }
+            }
+            Value::Item(i) => {
+                let it = corpus.items.get(*i as usize)?;
+                match field {
+                    F::ItemCode => Some(it.code.value.as_str()),
+                    F::ItemName => Some(it.name.value.as_str()),
+                    F::ItemType => o(it.item_type.as_ref()),
+                    F::ItemDepartment => o(it.department.as_ref()),
+                    F::ItemHandling => o(it.handling.as_ref()),
+                    F::ItemPromise => o(it.promise.as_ref()),
+                    F::ItemOnline => o(it.online.as_ref()),
+                    F::ItemSuperior => o(it.superior.as_ref()),
+                    F::ItemFee => o(it.fee.as_ref()),
+                    _ => return None,
+                }
+            }
+            Value::Step(c, s) => match field {
+                F::StepCode => Some(self.step_code(*c, *s).ok()?.value.as_str()),
+                _ => return None,
+            },
+            Value::Waiver(ow, w) => {
+                let wv = self.waiver(*ow, *w).ok()?;
+                match field {
+                    F::WaiverRule => Some(wv.rule.value.as_str()),
+                    F::WaiverReason => o(wv.reason.as_ref()),
+                    F::WaiverApprovedBy => o(wv.approved_by.as_ref()),
+                    _ => return None,
+                }
+            }
+            Value::Citation(ow, c) => {
+                let cit = self.citation(*ow, *c).ok()?;
+                match field {
+                    F::CitText => Some(cit.text.value.as_str()),
+                    F::CitArticle => cit.article.as_deref(),
+                    _ => return None,
+                }
+            }
+            Value::Statute(s) => match field {
+                F::StatId => Some(s.id.as_str()),
+                F::StatTitle => Some(s.title.as_str()),
+                F::StatLevel => Some(s.level),
+                F::StatJurisdiction => Some(s.jurisdiction.as_str()),
+                F::StatNumber => s.number.as_deref(),
+                _ => return None,
+            },
+            Value::Shared(s) => match field {
+                F::SharedName => Some(s.name.as_str()),
+                F::SharedProvider => s.provider.as_deref(),
+                F::SharedChannel => Some(s.channel.as_str()),
+                _ => return None,
+            },
+            Value::Certificate(c) => match field {
+                F::CertName => Some(c.name.as_str()),
+                F::CertIssuer => c.issuer.as_deref(),
+                _ => return None,
+            },
+            Value::Cover(c) => match field {
+                F::CoverKept => Some(c.kept.as_str()),
+                F::CoverBasis => c.basis.as_deref(),
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+
+    /// The text of a literal, of a text field of a variable, or of a `??` of those, without
+    /// evaluating anything: `Some(None)` is absent, `None` not one of these shapes (or a
+    /// variable that does not hold a record with the field), left to [`Exec::eval`]. Small
+    /// enough to come back in registers, which is what makes conditions cheap.
+    #[inline]
+    fn fast_text(&self, e: &'a CExpr) -> Option<Option<&'a str>> {
+        match e {
+            CExpr::Str(s) => Some(Some(s)),
+            CExpr::Field(inner, f) => match **inner {
+                CExpr::Var(slot) => self.text_field(self.env.get(slot)?, *f),
+                _ => None,
+            },
+            CExpr::Bin(BinOp::Coalesce, a, b) => match self.fast_text(a)? {
+                Some(s) => Some(Some(s)),
+                None => self.fast_text(b),
+            },
+            // Absent where the checker proved it present is an error: the general path says so.
+            CExpr::Unwrap(inner, _) => match self.fast_text(inner)? {
+                Some(s) => Some(Some(s)),
+                None => None,
+            },
+            _ => None,
+        }
     }
 }
 
