@@ -16,6 +16,8 @@ pub mod reference;
 pub mod yaml;
 
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -94,7 +96,7 @@ pub struct Corpus {
     pub chains: Vec<Chain>,
     /// Notes for the user (e.g. a file decoded from GB18030).
     pub notes: Vec<String>,
-    code_index: HashMap<String, Vec<u32>>,
+    code_index: FxHashMap<String, Vec<u32>>,
 }
 
 impl Corpus {
@@ -125,7 +127,7 @@ impl Corpus {
     /// A corpus of the given files, lists (one per file, same order), items and chains.
     #[must_use]
     pub fn from_parts(sources: SourceMap, lists: Vec<ListFile>, items: Vec<Item>, chains: Vec<Chain>) -> Corpus {
-        let mut corpus = Corpus { sources, lists, items, chains, notes: Vec::new(), code_index: HashMap::new() };
+        let mut corpus = Corpus { sources, lists, items, chains, notes: Vec::new(), code_index: FxHashMap::default() };
         corpus.index();
         corpus
     }

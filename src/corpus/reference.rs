@@ -6,6 +6,8 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -281,8 +283,8 @@ pub fn canonical_article(s: &str) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     pub statutes: Vec<Statute>,
-    by_id: HashMap<String, u32>,
-    by_name: HashMap<String, u32>,
+    by_id: FxHashMap<String, u32>,
+    by_name: FxHashMap<String, u32>,
 }
 
 impl Registry {
@@ -434,7 +436,7 @@ fn owner_prefix(prefix: &str) -> bool {
 /// A name table with exact-or-suffix look-up: `申请人居民户口簿` finds `居民户口簿`.
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
-    map: HashMap<String, u32>,
+    map: FxHashMap<String, u32>,
     /// The first characters of the names, sorted: a suffix that starts with any other
     /// character cannot be a name, and is not hashed and looked up.
     starts: Vec<char>,
@@ -506,7 +508,7 @@ const PHRASE_MEMO_LIMIT: usize = 1 << 16;
 #[derive(Default)]
 struct PhraseMemo {
     matcher: u64,
-    found: HashMap<Box<str>, Option<Box<str>>>,
+    found: FxHashMap<Box<str>, Option<Box<str>>>,
 }
 
 thread_local! {
@@ -611,7 +613,7 @@ pub struct References {
     pub shared: Vec<SharedEntry>,
     shared_index: NameIndex,
     pub covers: Vec<Cover>,
-    covers_index: HashMap<String, Vec<u32>>,
+    covers_index: FxHashMap<String, Vec<u32>>,
     pub phrases: PhraseMatcher,
 }
 
@@ -830,7 +832,7 @@ impl RawTables {
                 shared_index.insert(a, i);
             }
         }
-        let mut covers_index: HashMap<String, Vec<u32>> = HashMap::new();
+        let mut covers_index: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         for (i, c) in self.covers.iter().enumerate() {
             for r in &c.replaces {
                 covers_index.entry(normalize::name(r)).or_default().push(u32::try_from(i).unwrap_or(u32::MAX));

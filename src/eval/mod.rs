@@ -11,11 +11,12 @@
 pub mod value;
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ops::Range;
 use std::rc::Rc;
 
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 
 use self::value::{List, Owner, Seq, Value};
 use crate::compile::types::{Builtin, Field};
@@ -109,13 +110,13 @@ struct Exec<'a, 'c> {
     out: Vec<Finding>,
     /// Indexes of record sequences by a text field, for [`CExpr::Lookup`]; `None` when the
     /// field cannot be indexed.
-    lookups: HashMap<(Seq, Field), Option<Rc<EqIndex<'a>>>>,
+    lookups: FxHashMap<(Seq, Field), Option<Rc<EqIndex<'a>>>>,
     /// How many elements quantifiers have tested: what the indexes save, made visible to tests.
     tested: u64,
 }
 
 /// Record numbers by field value, ascending.
-type EqIndex<'a> = HashMap<Option<&'a str>, Vec<u32>>;
+type EqIndex<'a> = FxHashMap<Option<&'a str>, Vec<u32>>;
 
 /// Shorter lists are tested element by element: building an index would cost more.
 const LOOKUP_FROM: usize = 16;
@@ -152,31 +153,22 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
         rules.iter().copied().filter(|&r| cx.program.rules.get(r).is_some_and(|r| r.root == Root::Chains)).collect();
     let n_items = u32::try_from(cx.corpus.items.len()).unwrap_or(u32::MAX);
     let n_chains = u32::try_from(cx.corpus.chains.len()).unwrap_or(u32::MAX);
-    let mut out: Vec<Finding> = (0..n_items)
-        .into_par_iter()
-        .fold(Vec::new, |mut acc, i| {
-            for &r in &item_rules {
-                acc.extend(run_root(cx, r, Value::Item(i)));
-            }
-            acc
-        })
-        .reduce(Vec::new, |mut a, mut b| {
-            a.append(&mut b);
-            a
-        });
-    let chains: Vec<Finding> = (0..n_chains)
-        .into_par_iter()
-        .fold(Vec::new, |mut acc, c| {
-            for &r in &chain_rules {
-                acc.extend(run_root(cx, r, Value::Chain(c)));
-            }
-            acc
-        })
-        .reduce(Vec::new, |mut a, mut b| {
-            a.append(&mut b);
-            a
-        });
-    out.extend(chains);
+    // Each worker keeps one variable table for all the rules and records it runs.
+    let run_all = |rules: &[usize], n: u32, root: fn(u32) -> Value<'static>| -> Vec<Finding> {
+        (0..n)
+            .into_par_iter()
+            .map_init(Vec::new, |env, k| {
+                let mut found = Vec::new();
+                for &r in rules {
+                    run_root(cx, r, root(k), env, &mut found);
+                }
+                found
+            })
+            .flatten_iter()
+            .collect()
+    };
+    let mut out = run_all(&item_rules, n_items, Value::Item);
+    out.extend(run_all(&chain_rules, n_chains, Value::Chain));
     out
 }
 
@@ -194,17 +186,35 @@ impl<'a, 'c> Exec<'a, 'c> {
         if let Some(slot) = env.get_mut(root_slot) {
             *slot = root;
         }
-        Exec { cx, rule_idx, rule, steps, env, out: Vec::new(), lookups: HashMap::new(), tested: 0 }
+        Exec { cx, rule_idx, rule, steps, env, out: Vec::new(), lookups: FxHashMap::default(), tested: 0 }
     }
 }
 
-fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>) -> Vec<Finding> {
-    let Some(rule) = cx.program.rules.get(rule_idx) else { return Vec::new() };
-    let mut ex = Exec::new(cx, rule_idx, Some(rule), &rule.steps, rule.slots, (rule.root_slot, root.clone()));
-    if let Err(e) = ex.steps(0) {
-        ex.out.push(ex.error_finding(&root, &e));
+/// Runs one rule on one record, adding its findings to `out`; `env` is a variable table to
+/// reuse (its contents do not matter).
+fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>, env: &mut Vec<Value<'a>>, out: &mut Vec<Finding>) {
+    let Some(rule) = cx.program.rules.get(rule_idx) else { return };
+    env.clear();
+    env.resize(rule.slots.max(1), Value::Absent);
+    if let Some(slot) = env.get_mut(rule.root_slot) {
+        *slot = root.clone();
     }
-    ex.out
+    let mut ex = Exec {
+        cx,
+        rule_idx,
+        rule: Some(rule),
+        steps: &rule.steps,
+        env: std::mem::take(env),
+        out: std::mem::take(out),
+        lookups: FxHashMap::default(),
+        tested: 0,
+    };
+    if let Err(e) = ex.steps(0) {
+        let f = ex.error_finding(&root, &e);
+        ex.out.push(f);
+    }
+    *env = ex.env;
+    *out = ex.out;
 }
 
 /// Marks waived findings; returns the waivers that waived something.
@@ -919,7 +929,7 @@ impl<'a> Exec<'a, '_> {
                 None => self.item(o.item)?.waivers.len(),
             },
         };
-        let mut index: EqIndex<'a> = HashMap::new();
+        let mut index: EqIndex<'a> = FxHashMap::default();
         for k in 0..u32::try_from(len).unwrap_or(u32::MAX) {
             let key = match self.field(&seq.at(k), field) {
                 Ok(Value::Str(Cow::Borrowed(s))) => Some(s),
@@ -1008,6 +1018,9 @@ impl<'a> Exec<'a, '_> {
 
     fn text_arg(&mut self, args: &'a [CExpr]) -> R<Option<Cow<'a, str>>> {
         let Some(a) = args.first() else { return Ok(None) };
+        if let Some(t) = self.fast_text(a) {
+            return Ok(t.map(Cow::Borrowed));
+        }
         Ok(match self.eval(a)? {
             Value::Str(s) => Some(s),
             _ => None,
