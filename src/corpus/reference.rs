@@ -687,9 +687,15 @@ impl RawTables {
         let err = |e: serde_yaml::Error| yaml_error(src, file, &e, table.key());
         match table {
             Table::Statutes => {
-                // Typed first, for errors with a location; then as mappings, for merging.
-                let _: StatutesFile = serde_yaml::from_str(text).map_err(err)?;
-                let raw: RawStatutes = serde_yaml::from_str(text).map_err(err)?;
+                // Parsed once (the largest table, and parsing YAML is most of start-up), checked
+                // as typed statutes from the tree, and kept as mappings for merging. Only a
+                // table that fails the check is read again from the text: for an error with a
+                // location.
+                let tree: serde_yaml::Value = serde_yaml::from_str(text).map_err(err)?;
+                if serde_yaml::from_value::<StatutesFile>(tree.clone()).is_err() {
+                    let _: StatutesFile = serde_yaml::from_str(text).map_err(err)?;
+                }
+                let raw: RawStatutes = serde_yaml::from_value(tree).map_err(err)?;
                 let new: Vec<_> = raw.statutes.into_iter().map(|s| (s, src.clone())).collect();
                 if extend {
                     for (entry, s) in new {

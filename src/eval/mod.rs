@@ -702,6 +702,7 @@ impl<'a> Exec<'a, '_> {
             CExpr::Str(s) => Value::str(s),
             CExpr::Date(d) => Value::Date(*d),
             CExpr::Regex(r) => Value::Regex(r),
+            CExpr::List(items) if items.iter().all(is_literal) => Value::List(List::Lits(items)),
             CExpr::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for it in items {

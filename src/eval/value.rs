@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use regex::Regex;
 
+use crate::compile::CExpr;
 use crate::corpus::model::Date;
 use crate::corpus::reference::{Certificate, Cover, SharedEntry, Statute};
 
@@ -77,6 +78,9 @@ pub enum List<'a> {
     Seq(Seq, Range<u32>),
     /// Items of an index slice in corpus order, except one (`same_code`: the item itself).
     ItemsExcept(&'a [u32], u32),
+    /// A list literal of literals (`["申请表", "告知承诺"]`, `[]`), read from the rule itself:
+    /// nothing is built, however often the rule runs.
+    Lits(&'a [CExpr]),
 }
 
 impl<'a> List<'a> {
@@ -92,6 +96,7 @@ impl<'a> List<'a> {
             List::Seq(_, r) => r.len(),
             // The slice is in corpus order, so the excluded item is found by bisection.
             List::ItemsExcept(s, x) => s.len().saturating_sub(usize::from(s.binary_search(x).is_ok())),
+            List::Lits(l) => l.len(),
         }
     }
 
@@ -106,6 +111,7 @@ impl<'a> List<'a> {
             List::Vals(v) => ListIter::Vals(v.iter()),
             List::Seq(s, r) => ListIter::Seq(*s, r.clone()),
             List::ItemsExcept(s, x) => ListIter::Except(s.iter(), *x),
+            List::Lits(l) => ListIter::Lits(l.iter()),
         }
     }
 }
@@ -115,6 +121,7 @@ pub enum ListIter<'l, 'a> {
     Vals(std::slice::Iter<'l, Value<'a>>),
     Seq(Seq, Range<u32>),
     Except(std::slice::Iter<'a, u32>, u32),
+    Lits(std::slice::Iter<'a, CExpr>),
 }
 
 impl<'a> Iterator for ListIter<'_, 'a> {
@@ -125,6 +132,7 @@ impl<'a> Iterator for ListIter<'_, 'a> {
             ListIter::Vals(it) => it.next().cloned(),
             ListIter::Seq(s, r) => r.next().map(|k| s.at(k)),
             ListIter::Except(it, x) => it.find(|&&j| j != *x).map(|&j| Value::Item(j)),
+            ListIter::Lits(it) => it.next().map(Value::literal),
         }
     }
 
@@ -133,6 +141,7 @@ impl<'a> Iterator for ListIter<'_, 'a> {
             ListIter::Vals(it) => it.size_hint(),
             ListIter::Seq(_, r) => r.size_hint(),
             ListIter::Except(it, _) => (0, it.size_hint().1),
+            ListIter::Lits(it) => it.size_hint(),
         }
     }
 }
@@ -144,6 +153,19 @@ impl<'a> Value<'a> {
 
     pub fn opt_str(s: Option<&'a str>) -> Self {
         s.map_or(Value::Absent, Value::str)
+    }
+
+    /// The value of a literal expression; anything else is absent (see [`List::Lits`]).
+    #[must_use]
+    pub fn literal(e: &'a CExpr) -> Self {
+        match e {
+            CExpr::Bool(b) => Value::Bool(*b),
+            CExpr::Int(n) => Value::Int(*n),
+            CExpr::Str(s) => Value::str(s),
+            CExpr::Date(d) => Value::Date(*d),
+            CExpr::Regex(r) => Value::Regex(r),
+            _ => Value::Absent,
+        }
     }
 
     pub fn list(v: Vec<Value<'a>>) -> Self {
