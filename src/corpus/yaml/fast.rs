@@ -69,38 +69,32 @@ pub(super) fn parse(text: &str, file: FileId, limits: Limits) -> Option<Node> {
 /// False when the text holds a byte this module leaves to saphyr: tabs, carriage returns and
 /// other control characters, C1 controls (U+0080–U+009F), U+2028/U+2029, a byte-order mark,
 /// U+FFFE/U+FFFF.
+///
+/// Every byte is judged with the two after it (zero past the end) and no branch, so that the
+/// compiler checks many bytes per instruction: this runs over every byte of every list.
 fn plain_characters(b: &[u8]) -> bool {
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        match c {
-            b'\n' | 0x20..=0x7E => {}
-            // Windows line ends; a carriage return alone is left to saphyr.
-            b'\r' => {
-                if b.get(i.saturating_add(1)) != Some(&b'\n') {
-                    return false;
-                }
-            }
-            0xC2 => {
-                if b.get(i.saturating_add(1)).is_some_and(|&n| (0x80..0xA0).contains(&n)) {
-                    return false;
-                }
-            }
-            0xE2 => {
-                if b.get(i.saturating_add(1)) == Some(&0x80) && matches!(b.get(i.saturating_add(2)), Some(0xA8 | 0xA9))
-                {
-                    return false;
-                }
-            }
-            0xEF => match (b.get(i.saturating_add(1)), b.get(i.saturating_add(2))) {
-                (Some(0xBB), Some(0xBF)) | (Some(0xBF), Some(0xBE | 0xBF)) => return false,
-                _ => {}
-            },
-            0x80..=0xFF => {}
-            _ => return false,
-        }
-        i = i.saturating_add(1);
-    }
-    true
+    let m = b.len().saturating_sub(2);
+    let (b1, b2) = (b.get(1..).unwrap_or_default(), b.get(2..).unwrap_or_default());
+    // The first `m` bytes (`zip` stops at the shortest), then the last two with zeros after.
+    let body = b.iter().zip(b1).zip(b2).fold(0u8, |acc, ((&c, &n), &nn)| acc | u8::from(leave_to_saphyr(c, n, nn)));
+    let at = |k: usize| b.get(k).copied().unwrap_or(0);
+    let tail = (m..b.len()).any(|k| leave_to_saphyr(at(k), at(k.saturating_add(1)), at(k.saturating_add(2))));
+    body == 0 && !tail
+}
+
+/// Whether byte `c`, followed by `n` and `nn`, is one [`plain_characters`] refuses. Written with
+/// `&` and `|` on purpose (see there).
+#[inline]
+#[allow(clippy::nonminimal_bool, reason = "branch-free on purpose")]
+fn leave_to_saphyr(c: u8, n: u8, nn: u8) -> bool {
+    // Control characters but the line feed, and a carriage return not before one.
+    (c < 0x20 && c != b'\n' && c != b'\r') | (c == 0x7F) | ((c == b'\r') & (n != b'\n'))
+        // C1 controls: U+0080–U+009F.
+        | ((c == 0xC2) & (n & 0xE0 == 0x80))
+        // U+2028, U+2029.
+        | ((c == 0xE2) & (n == 0x80) & ((nn == 0xA8) | (nn == 0xA9)))
+        // A byte-order mark, U+FFFE, U+FFFF.
+        | ((c == 0xEF) & (((n == 0xBB) & (nn == 0xBF)) | ((n == 0xBF) & ((nn == 0xBE) | (nn == 0xBF)))))
 }
 
 /// Bytes that may not start a plain scalar here (YAML's indicators; `-`, `?` and `:` could, when
@@ -581,6 +575,96 @@ mod tests {
     use super::*;
     use crate::source::SourceFile;
     use std::path::{Path, PathBuf};
+
+    /// The byte-at-a-time check `plain_characters` replaced, as an oracle.
+    fn plain_characters_bytewise(b: &[u8]) -> bool {
+        let mut i = 0;
+        while let Some(&c) = b.get(i) {
+            match c {
+                b'\n' | 0x20..=0x7E => {}
+                // Windows line ends; a carriage return alone is left to saphyr.
+                b'\r' => {
+                    if b.get(i.saturating_add(1)) != Some(&b'\n') {
+                        return false;
+                    }
+                }
+                0xC2 => {
+                    if b.get(i.saturating_add(1)).is_some_and(|&n| (0x80..0xA0).contains(&n)) {
+                        return false;
+                    }
+                }
+                0xE2 => {
+                    if b.get(i.saturating_add(1)) == Some(&0x80)
+                        && matches!(b.get(i.saturating_add(2)), Some(0xA8 | 0xA9))
+                    {
+                        return false;
+                    }
+                }
+                0xEF => match (b.get(i.saturating_add(1)), b.get(i.saturating_add(2))) {
+                    (Some(0xBB), Some(0xBF)) | (Some(0xBF), Some(0xBE | 0xBF)) => return false,
+                    _ => {}
+                },
+                0x80..=0xFF => {}
+                _ => return false,
+            }
+            i = i.saturating_add(1);
+        }
+        true
+    }
+
+    #[test]
+    fn plain_characters_agrees_with_the_bytewise_check() {
+        // Every byte value before, between and after the multi-byte sequences that matter, at
+        // the end of the text too, and random byte strings.
+        let specials: [&[u8]; 12] = [
+            b"\r\n",
+            b"\r",
+            b"\t",
+            b"\x7f",
+            b"\xc2\x85",
+            b"\xc2\xa0",
+            b"\xe2\x80\xa8",
+            b"\xe2\x80\x94",
+            b"\xef\xbb\xbf",
+            b"\xef\xbf\xbe",
+            b"\xef\xbc\x8c",
+            "材料".as_bytes(),
+        ];
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for c in 0..=255u8 {
+            cases.push(vec![c]);
+            cases.push(vec![b'a', c]);
+            cases.push(vec![c, b'a', b'b', b'c']);
+        }
+        for s in specials {
+            cases.push(s.to_vec());
+            for cut in 0..s.len() {
+                cases.push(s[..cut].to_vec());
+                let mut v = b"name: x".to_vec();
+                v.extend_from_slice(&s[..=cut]);
+                cases.push(v);
+            }
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = (x % 40) as usize;
+            let v: Vec<u8> = (0..len)
+                .map(|k| {
+                    let r = x.rotate_left(k as u32 * 5);
+                    // Mostly the bytes that matter, so that the rare cases are not rare here.
+                    [b'a', b'\n', b'\r', 0xC2, 0xE2, 0xEF, 0x80, 0xA8, 0xBB, 0xBF, 0xBE, (r >> 8) as u8]
+                        [(r % 12) as usize]
+                })
+                .collect();
+            cases.push(v);
+        }
+        for v in &cases {
+            assert_eq!(plain_characters(v), plain_characters_bytewise(v), "{v:x?}");
+        }
+    }
 
     /// Where this module answers, its tree is saphyr's. Returns whether it answered.
     fn same_as_saphyr(text: &str, what: &dyn std::fmt::Display) -> bool {
