@@ -780,11 +780,16 @@ impl<'a> Exec<'a, '_> {
                     return Ok(found == (*op == BinOp::In));
                 }
             }
-            CExpr::Call(Builtin::Exists, args) => {
-                if let Some(t) = args.first().and_then(|a| self.fast_text(a)) {
-                    return Ok(t.is_some());
+            CExpr::Call(Builtin::Exists, args) => match args.first() {
+                // Any variable: whether it holds something needs no copy of it.
+                Some(CExpr::Var(slot)) => return Ok(!self.env.get(*slot).is_none_or(Value::is_absent)),
+                Some(a) => {
+                    if let Some(t) = self.fast_text(a) {
+                        return Ok(t.is_some());
+                    }
                 }
-            }
+                None => {}
+            },
             CExpr::Call(Builtin::Empty, args) => {
                 if let Some(t) = args.first().and_then(|a| self.fast_text(a)) {
                     return Ok(t.is_none_or(|s| s.trim().is_empty()));
@@ -1343,6 +1348,12 @@ impl<'a> Exec<'a, '_> {
     fn fast_text(&self, e: &'a CExpr) -> Option<Option<&'a str>> {
         match e {
             CExpr::Str(s) => Some(Some(s)),
+            // A `let` holding text the corpus or the rule owns, or nothing.
+            CExpr::Var(slot) => match self.env.get(*slot)? {
+                Value::Absent => Some(None),
+                Value::Str(Cow::Borrowed(s)) => Some(Some(s)),
+                _ => None,
+            },
             CExpr::Field(inner, f) => match **inner {
                 CExpr::Var(slot) => self.text_field(self.env.get(slot)?, *f),
                 _ => None,
