@@ -90,7 +90,13 @@ struct EvalError {
     message: String,
 }
 
-type R<T> = Result<T, EvalError>;
+fn err(message: String) -> Box<EvalError> {
+    Box::new(EvalError { message })
+}
+
+/// Boxed, so that a `Result` of a `bool` or of nothing comes back in registers: conditions
+/// and steps return one per element of every rule.
+type R<T> = Result<T, Box<EvalError>>;
 
 struct Ctx<'a> {
     corpus: &'a Corpus,
@@ -265,7 +271,7 @@ fn sort(findings: &mut [Finding], program: &Program) {
 fn bool_of(v: &Value<'_>) -> R<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
-        _ => Err(EvalError { message: tr!("条件不是布尔值", "condition is not a boolean") }),
+        _ => Err(err(tr!("条件不是布尔值", "condition is not a boolean"))),
     }
 }
 
@@ -337,7 +343,7 @@ fn int_of(v: &Value<'_>) -> R<i64> {
     match v {
         Value::Int(n) => Ok(*n),
         Value::Absent => Err(absent()),
-        _ => Err(EvalError { message: tr!("不是整数", "not a number") }),
+        _ => Err(err(tr!("不是整数", "not a number"))),
     }
 }
 
@@ -345,8 +351,8 @@ fn is_literal(e: &CExpr) -> bool {
     matches!(e, CExpr::Bool(_) | CExpr::Int(_) | CExpr::Str(_) | CExpr::Date(_))
 }
 
-fn absent() -> EvalError {
-    EvalError { message: tr!("所需的值缺失", "a required value is absent") }
+fn absent() -> Box<EvalError> {
+    err(tr!("所需的值缺失", "a required value is absent"))
 }
 
 fn opt<'a, T>(v: Option<&'a Spanned<T>>, f: impl FnOnce(&'a T) -> Value<'a>) -> Value<'a> {
@@ -359,14 +365,11 @@ fn date_or_absent(d: Option<&Date>) -> Value<'_> {
 
 impl<'a> Exec<'a, '_> {
     fn item(&self, i: u32) -> R<&'a Item> {
-        self.cx.corpus.items.get(i as usize).ok_or_else(|| EvalError { message: "item index out of range".into() })
+        self.cx.corpus.items.get(i as usize).ok_or_else(|| err("item index out of range".into()))
     }
 
     fn material(&self, i: u32, m: u32) -> R<&'a Material> {
-        self.item(i)?
-            .materials
-            .get(m as usize)
-            .ok_or_else(|| EvalError { message: "material index out of range".into() })
+        self.item(i)?.materials.get(m as usize).ok_or_else(|| err("material index out of range".into()))
     }
 
     fn waiver(&self, o: Owner, w: u32) -> R<&'a Waiver> {
@@ -374,7 +377,7 @@ impl<'a> Exec<'a, '_> {
             Some(m) => &self.material(o.item, m)?.waivers,
             None => &self.item(o.item)?.waivers,
         };
-        list.get(w as usize).ok_or_else(|| EvalError { message: "waiver index out of range".into() })
+        list.get(w as usize).ok_or_else(|| err("waiver index out of range".into()))
     }
 
     fn citation(&self, o: Owner, c: u32) -> R<&'a Citation> {
@@ -382,7 +385,7 @@ impl<'a> Exec<'a, '_> {
             Some(m) => &self.material(o.item, m)?.basis,
             None => &self.item(o.item)?.basis,
         };
-        list.get(c as usize).ok_or_else(|| EvalError { message: "citation index out of range".into() })
+        list.get(c as usize).ok_or_else(|| err("citation index out of range".into()))
     }
 
     fn step_code(&self, c: u32, s: u32) -> R<&'a Spanned<String>> {
@@ -391,7 +394,7 @@ impl<'a> Exec<'a, '_> {
             .chains
             .get(c as usize)
             .and_then(|ch| ch.steps.get(s as usize))
-            .ok_or_else(|| EvalError { message: "step index out of range".into() })
+            .ok_or_else(|| err("step index out of range".into()))
     }
 
     fn steps(&mut self, i: usize) -> R<()> {
@@ -403,11 +406,22 @@ impl<'a> Exec<'a, '_> {
             Step::For(slot, list) => {
                 let v = self.eval(list)?;
                 let Value::List(items) = v else {
-                    return Err(EvalError { message: tr!("不是列表", "not a list") });
+                    return Err(err(tr!("不是列表", "not a list")));
                 };
+                // Most elements fail the `when` that follows: test it here rather than a call deeper.
+                let filter = match self.steps.get(i + 1) {
+                    Some(Step::When(c)) => Some(c),
+                    _ => None,
+                };
+                let next = if filter.is_some() { i + 2 } else { i + 1 };
                 for it in items.iter() {
                     self.set(*slot, it);
-                    self.steps(i + 1)?;
+                    if let Some(c) = filter
+                        && !self.test(c)?
+                    {
+                        continue;
+                    }
+                    self.steps(next)?;
                 }
                 Ok(())
             }
@@ -864,7 +878,7 @@ impl<'a> Exec<'a, '_> {
     fn list(&mut self, e: &'a CExpr) -> R<List<'a>> {
         match self.eval(e)? {
             Value::List(l) => Ok(l),
-            _ => Err(EvalError { message: tr!("不是列表", "not a list") }),
+            _ => Err(err(tr!("不是列表", "not a list"))),
         }
     }
 
@@ -1372,12 +1386,12 @@ impl<'a> Exec<'a, '_> {
     }
 }
 
-fn wrong_field() -> EvalError {
-    EvalError { message: tr!("字段与值不匹配", "field does not belong to this value") }
+fn wrong_field() -> Box<EvalError> {
+    err(tr!("字段与值不匹配", "field does not belong to this value"))
 }
 
-fn overflow() -> EvalError {
-    EvalError { message: tr!("数值溢出", "arithmetic overflow") }
+fn overflow() -> Box<EvalError> {
+    err(tr!("数值溢出", "arithmetic overflow"))
 }
 
 /// Which items a list block selects (for `lists`), in corpus order. A list whose condition
