@@ -1456,6 +1456,110 @@ mod tests {
         (findings, tested)
     }
 
+    /// Runs `steps` from `i` as [`Exec::steps`] does, but decides every `when` both ways — the
+    /// in-place reading of [`Exec::test`] and full evaluation — and requires the same answer,
+    /// or the same error. Returns how many conditions it compared.
+    fn walk_both<'a>(ex: &mut Exec<'a, '_>, i: usize) -> usize {
+        let Some(step) = ex.steps.get(i) else { return 0 };
+        match step {
+            Step::For(slot, list) => {
+                let Ok(Value::List(items)) = ex.eval(list) else { return 0 };
+                let mut n = 0;
+                for it in items.iter() {
+                    ex.set(*slot, it);
+                    n += walk_both(ex, i + 1);
+                }
+                n
+            }
+            Step::Let(slot, e) => match ex.eval(e) {
+                Ok(v) => {
+                    ex.set(*slot, v);
+                    walk_both(ex, i + 1)
+                }
+                Err(_) => 0,
+            },
+            Step::When(c) => {
+                let fast = ex.test(c).map_err(|e| e.message);
+                let full = ex.eval(c).and_then(|v| bool_of(&v)).map_err(|e| e.message);
+                assert_eq!(fast, full, "rule {:?}, condition {c:?}", ex.rule.map(|r| &r.id));
+                1 + if fast == Ok(true) { walk_both(ex, i + 1) } else { 0 }
+            }
+        }
+    }
+
+    #[test]
+    fn conditions_read_in_place_answer_as_full_evaluation_does() {
+        // Every built-in rule, and a probe rule with absent values, a `let` tested with
+        // `exists`, `in`, `empty`, `matches` and an overflow, over items with fields missing,
+        // empty, Traditional and odd.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("probe.qd"),
+            r#"rule QX001 probe {
+  title    zh "探针" en "probe"
+  severity error
+  cites    yhyshj.第三十五条 "没有法律、法规、规章依据"
+  for m in item.materials
+  let n = catch_all(m.name)
+  when (m.kind ?? "其他") in ["证明", "其他"] or exists(n) or empty(m.note) or m.norm_name matches "证明$"
+  when not exists(m.provider) and (m.acquisition ?? "申请人提交") != "内部共享"
+  when (item.legal_days ?? 0) + 9223372036854775807 > 0
+  at m.name
+  message  zh "x" en "x"
+  help     zh "x" en "x"
+  example pass { materials: [{name: 申请表, kind: 申请表, note: 有}] }
+  example fail { legal_days: 0, materials: [{name: 居住证明}] }
+}
+"#,
+        )
+        .unwrap();
+        let refs = References::builtin().unwrap();
+        let program =
+            crate::policy::load(&[PolicySource::Builtin, PolicySource::Dir(dir.path().to_path_buf())], &refs).unwrap();
+        let yaml = r#"items:
+  - code: "230600-XK-0001"
+    name: 有法定时限的事项
+    legal_days: 20
+    promised_days: 30
+    basis: [城市房屋拆迁管理条例 第十六条, 行政许可法 第三十条, 某某办法 第一条]
+    materials:
+      - {name: 居住证明}
+      - {name: 其他相关材料, note: ""}
+      - {name: 营业执照复印件, acquisition: 申请人提交, source: 其他部门}
+      - {name: 营業執照, kind: 证照, provider: 市市场监督管理局}
+      - {name: 婚姻状况证明, kind: 证明, note: 视情况提供}
+      - {name: 居住证明}
+  - code: "230600-XK-0002"
+    name: 没有时限的事项
+    materials:
+      - {name: 申请表, kind: 申请表, note: 有}
+      - {name: 组织机构代码证, acquisition: 告知承诺}
+  - code: "230600-XK-0002"
+    name: 空事项
+"#;
+        let corpus = Corpus::from_text("probe.yaml", yaml, &refs, None, LoadOptions::default()).unwrap();
+        let opts = RunOptions::all(&program, Date::parse("2026-01-01").unwrap());
+        let cx = Ctx { corpus: &corpus, refs: &refs, program: &program, opts: &opts, used: None };
+        let mut compared = 0;
+        for (rule_idx, rule) in program.rules.iter().enumerate().filter(|(_, r)| r.root == Root::Items) {
+            for i in 0..u32::try_from(corpus.items.len()).unwrap() {
+                let mut ex =
+                    Exec::new(&cx, rule_idx, Some(rule), &rule.steps, rule.slots, (rule.root_slot, Value::Item(i)));
+                compared += walk_both(&mut ex, 0);
+            }
+        }
+        assert!(compared > 100, "only {compared} conditions compared");
+        // The overflow is an error finding on the item with a time limit, not a silent pass.
+        let findings = run(&program, &corpus, &refs, &opts);
+        let probe = program.rules.iter().position(|r| r.id == "QX001").unwrap();
+        let errors: Vec<&Finding> = findings.iter().filter(|f| f.rule == probe && f.eval_error).collect();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].item, Some(0));
+        assert!(errors[0].message.contains("数值溢出"), "{}", errors[0].message);
+        // Item 0 stops at the error; item 1's 组织机构代码证 passes all three conditions.
+        assert_eq!(findings.iter().filter(|f| f.rule == probe && !f.eval_error).count(), 1);
+    }
+
     #[test]
     fn duplicate_materials_in_a_huge_item_take_linear_work() {
         // QD106 asks, for each material, for the first earlier one with the same name: a scan
