@@ -4,9 +4,42 @@
 //! white space, book-title marks and quotes, and of the suffixes 原件 / 复印件 / 扫描件 /
 //! （加盖公章）. Citations drop brackets too. Normalising twice changes nothing.
 
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+
+/// Texts longer than this are converted each time: the memo is for names and values.
+const MEMO_MAX_BYTES: usize = 96;
+/// Entries a thread's memo holds before it starts again (≈ 2 MB at most).
+const MEMO_LIMIT: usize = 1 << 14;
+
+thread_local! {
+    /// The same names and values recur all through a corpus (营业执照, 居民身份证, 申请人提交 …),
+    /// and the Traditional → Simplified table costs some 200 instructions a character: a
+    /// per-thread memo makes a repeated text a hash look-up.
+    static SIMPLIFIED: RefCell<FxHashMap<Box<str>, Box<str>>> = RefCell::new(FxHashMap::default());
+}
+
 /// Traditional → Simplified and full-width → half-width; keeps everything else.
 #[must_use]
 pub fn simplify(s: &str) -> String {
+    if s.len() > MEMO_MAX_BYTES {
+        return convert(s);
+    }
+    if let Some(found) = SIMPLIFIED.with_borrow(|m| m.get(s).map(|v| String::from(&**v))) {
+        return found;
+    }
+    let out = convert(s);
+    SIMPLIFIED.with_borrow_mut(|m| {
+        if m.len() >= MEMO_LIMIT {
+            m.clear();
+        }
+        m.insert(s.into(), out.as_str().into());
+    });
+    out
+}
+
+fn convert(s: &str) -> String {
     // Full-width forms are rare: copy the text for them only when there are some.
     if s.chars().any(|c| to_half_width(c) != c) {
         let half: String = s.chars().map(to_half_width).collect();
