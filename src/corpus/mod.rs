@@ -10,19 +10,19 @@
 
 pub mod config;
 pub mod load;
+pub mod memo;
 pub mod model;
 pub mod normalize;
 pub mod reference;
 pub mod yaml;
 
 use std::collections::HashMap;
-
-use rustc_hash::FxHashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use self::config::{CONFIG_NAME, Config, DEFAULT_CODE_PATTERN};
 use self::load::{LoadOptions, Loader};

@@ -6,18 +6,16 @@
 
 use std::cell::RefCell;
 
-use rustc_hash::FxHashMap;
+use super::memo::{Memo, memoized};
 
 /// Texts longer than this are converted each time: the memo is for names and values.
 const MEMO_MAX_BYTES: usize = 96;
-/// Entries a thread's memo holds before it starts again (≈ 2 MB at most).
+/// Texts a thread's memo holds before it starts again (≈ 2 MB at most).
 const MEMO_LIMIT: usize = 1 << 14;
 
 thread_local! {
-    /// The same names and values recur all through a corpus (营业执照, 居民身份证, 申请人提交 …),
-    /// and the Traditional → Simplified table costs some 200 instructions a character: a
-    /// per-thread memo makes a repeated text a hash look-up.
-    static SIMPLIFIED: RefCell<FxHashMap<Box<str>, Box<str>>> = RefCell::new(FxHashMap::default());
+    /// The Traditional → Simplified table costs some 200 instructions a character.
+    static SIMPLIFIED: RefCell<Memo<Box<str>>> = RefCell::new(Memo::default());
 }
 
 /// Traditional → Simplified and full-width → half-width; keeps everything else.
@@ -26,17 +24,7 @@ pub fn simplify(s: &str) -> String {
     if s.len() > MEMO_MAX_BYTES {
         return convert(s);
     }
-    if let Some(found) = SIMPLIFIED.with_borrow(|m| m.get(s).map(|v| String::from(&**v))) {
-        return found;
-    }
-    let out = convert(s);
-    SIMPLIFIED.with_borrow_mut(|m| {
-        if m.len() >= MEMO_LIMIT {
-            m.clear();
-        }
-        m.insert(s.into(), out.as_str().into());
-    });
-    out
+    memoized(&SIMPLIFIED, 0, MEMO_LIMIT, s, |s| convert(s).into()).into()
 }
 
 fn convert(s: &str) -> String {

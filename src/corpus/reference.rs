@@ -6,16 +6,16 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-
-use rustc_hash::FxHashMap;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use aho_corasick::AhoCorasick;
 use indexmap::IndexMap;
 use regex::{Regex, RegexSet};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
+use super::memo::{Memo, memoized};
 use super::model::{CHANNEL, Date, Domain, STATUTE_LEVEL, VERIFICATION};
 use super::normalize;
 use crate::diag::SourceError;
@@ -505,14 +505,9 @@ static NEXT_MATCHER_ID: AtomicU64 = AtomicU64::new(1);
 /// does not.
 const PHRASE_MEMO_LIMIT: usize = 1 << 16;
 
-#[derive(Default)]
-struct PhraseMemo {
-    matcher: u64,
-    found: FxHashMap<Box<str>, Option<Box<str>>>,
-}
-
 thread_local! {
-    static PHRASE_MEMO: RefCell<PhraseMemo> = RefCell::new(PhraseMemo::default());
+    /// Per matcher (its `id`): the phrase found in each text.
+    static PHRASE_MEMO: RefCell<Memo<Option<Box<str>>>> = RefCell::new(Memo::default());
 }
 
 impl PhraseMatcher {
@@ -548,19 +543,7 @@ impl PhraseMatcher {
     /// it lies inside an exception.
     #[must_use]
     pub fn find(&self, text: &str) -> Option<String> {
-        let memo = PHRASE_MEMO.with_borrow(|m| (m.matcher == self.id).then(|| m.found.get(text).cloned()).flatten());
-        if let Some(found) = memo {
-            return found.map(String::from);
-        }
-        let found = self.search(text);
-        PHRASE_MEMO.with_borrow_mut(|m| {
-            if m.matcher != self.id || m.found.len() >= PHRASE_MEMO_LIMIT {
-                m.matcher = self.id;
-                m.found.clear();
-            }
-            m.found.insert(text.into(), found.as_deref().map(Box::from));
-        });
-        found
+        memoized(&PHRASE_MEMO, self.id, PHRASE_MEMO_LIMIT, text, |t| self.search(t).map(Box::from)).map(String::from)
     }
 
     fn search(&self, text: &str) -> Option<String> {
@@ -692,7 +675,7 @@ impl RawTables {
                 // table that fails the check is read again from the text: for an error with a
                 // location.
                 let tree: serde_yaml::Value = serde_yaml::from_str(text).map_err(err)?;
-                if serde_yaml::from_value::<StatutesFile>(tree.clone()).is_err() {
+                if StatutesFile::deserialize(&tree).is_err() {
                     let _: StatutesFile = serde_yaml::from_str(text).map_err(err)?;
                 }
                 let raw: RawStatutes = serde_yaml::from_value(tree).map_err(err)?;

@@ -186,13 +186,28 @@ impl<'a, 'c> Exec<'a, 'c> {
         rule: Option<&'a CompiledRule>,
         steps: &'a [Step],
         slots: usize,
-        (root_slot, root): (usize, Value<'a>),
+        root: (usize, Value<'a>),
     ) -> Self {
-        let mut env = vec![Value::Absent; slots.max(1)];
+        Self::reusing(cx, rule_idx, rule, steps, slots, root, (Vec::new(), Vec::new()))
+    }
+
+    /// [`Exec::new`] with a variable table and a findings vector to reuse: the variables are
+    /// cleared, the findings kept.
+    fn reusing(
+        cx: &'c Ctx<'a>,
+        rule_idx: usize,
+        rule: Option<&'a CompiledRule>,
+        steps: &'a [Step],
+        slots: usize,
+        (root_slot, root): (usize, Value<'a>),
+        (mut env, out): (Vec<Value<'a>>, Vec<Finding>),
+    ) -> Self {
+        env.clear();
+        env.resize(slots.max(1), Value::Absent);
         if let Some(slot) = env.get_mut(root_slot) {
             *slot = root;
         }
-        Exec { cx, rule_idx, rule, steps, env, out: Vec::new(), lookups: FxHashMap::default(), tested: 0 }
+        Exec { cx, rule_idx, rule, steps, env, out, lookups: FxHashMap::default(), tested: 0 }
     }
 }
 
@@ -200,21 +215,9 @@ impl<'a, 'c> Exec<'a, 'c> {
 /// reuse (its contents do not matter).
 fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>, env: &mut Vec<Value<'a>>, out: &mut Vec<Finding>) {
     let Some(rule) = cx.program.rules.get(rule_idx) else { return };
-    env.clear();
-    env.resize(rule.slots.max(1), Value::Absent);
-    if let Some(slot) = env.get_mut(rule.root_slot) {
-        *slot = root.clone();
-    }
-    let mut ex = Exec {
-        cx,
-        rule_idx,
-        rule: Some(rule),
-        steps: &rule.steps,
-        env: std::mem::take(env),
-        out: std::mem::take(out),
-        lookups: FxHashMap::default(),
-        tested: 0,
-    };
+    let buffers = (std::mem::take(env), std::mem::take(out));
+    let mut ex =
+        Exec::reusing(cx, rule_idx, Some(rule), &rule.steps, rule.slots, (rule.root_slot, root.clone()), buffers);
     if let Err(e) = ex.steps(0) {
         let f = ex.error_finding(&root, &e);
         ex.out.push(f);
@@ -282,60 +285,6 @@ fn empty(v: &Value<'_>) -> bool {
         Value::Str(s) => s.trim().is_empty(),
         Value::List(l) => l.is_empty(),
         _ => false,
-    }
-}
-
-/// A value as a comparison sees it: borrowed text and absence apart from everything else.
-enum Text<'a> {
-    Absent,
-    Str(&'a str),
-    Other(Value<'a>),
-}
-
-impl<'a> From<Value<'a>> for Text<'a> {
-    fn from(v: Value<'a>) -> Self {
-        match v {
-            Value::Absent => Text::Absent,
-            Value::Str(Cow::Borrowed(s)) => Text::Str(s),
-            v => Text::Other(v),
-        }
-    }
-}
-
-impl<'a> Text<'a> {
-    fn is_absent(&self) -> bool {
-        match self {
-            Text::Absent => true,
-            Text::Str(_) => false,
-            Text::Other(v) => v.is_absent(),
-        }
-    }
-
-    fn into_value(self) -> Value<'a> {
-        match self {
-            Text::Absent => Value::Absent,
-            Text::Str(s) => Value::str(s),
-            Text::Other(v) => v,
-        }
-    }
-
-    /// [`Value::equals`], without building values for borrowed text.
-    fn equals(&self, other: &Text<'a>) -> bool {
-        match (self, other) {
-            (Text::Str(a), Text::Str(b)) => a == b,
-            (Text::Absent, Text::Absent) => true,
-            (Text::Str(_), Text::Absent) | (Text::Absent, Text::Str(_)) => false,
-            (Text::Other(a), b) => a.equals(&b.clone_value()),
-            (a, Text::Other(b)) => a.clone_value().equals(b),
-        }
-    }
-
-    fn clone_value(&self) -> Value<'a> {
-        match self {
-            Text::Absent => Value::Absent,
-            Text::Str(s) => Value::str(s),
-            Text::Other(v) => v.clone(),
-        }
     }
 }
 
@@ -711,11 +660,7 @@ impl<'a> Exec<'a, '_> {
 
     fn eval(&mut self, e: &'a CExpr) -> R<Value<'a>> {
         Ok(match e {
-            CExpr::Bool(b) => Value::Bool(*b),
-            CExpr::Int(n) => Value::Int(*n),
-            CExpr::Str(s) => Value::str(s),
-            CExpr::Date(d) => Value::Date(*d),
-            CExpr::Regex(r) => Value::Regex(r),
+            CExpr::Bool(_) | CExpr::Int(_) | CExpr::Str(_) | CExpr::Date(_) | CExpr::Regex(_) => Value::literal(e),
             CExpr::List(items) if items.iter().all(is_literal) => Value::List(List::Lits(items)),
             CExpr::List(items) => {
                 let mut out = Vec::with_capacity(items.len());
@@ -778,8 +723,8 @@ impl<'a> Exec<'a, '_> {
     /// `in`, `matches` on texts such as `(m.kind ?? "其他")` — are decided on borrowed text,
     /// without building values: this is where a check spends most of its rule time.
     fn test(&mut self, e: &'a CExpr) -> R<bool> {
-        // Texts read in place decide most conditions; anything else (and any error) takes the
-        // general path below, which evaluates from scratch — nothing here has side effects.
+        // Texts read in place decide most conditions; anything else (and any error) is left to
+        // full evaluation, which starts from scratch — nothing here has side effects.
         match e {
             CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
                 if let (Some(x), Some(y)) = (self.fast_text(a), self.fast_text(b)) {
@@ -794,19 +739,23 @@ impl<'a> Exec<'a, '_> {
                     return Ok(found == (*op == BinOp::In));
                 }
             }
-            CExpr::Call(Builtin::Exists, args) => match args.first() {
-                // Any variable: whether it holds something needs no copy of it.
-                Some(CExpr::Var(slot)) => return Ok(!self.env.get(*slot).is_none_or(Value::is_absent)),
-                Some(a) => {
-                    if let Some(t) = self.fast_text(a) {
-                        return Ok(t.is_some());
-                    }
+            CExpr::Bin(BinOp::Matches, a, b) => {
+                if let (Some(Some(x)), CExpr::Regex(re)) = (self.fast_text(a), &**b) {
+                    return Ok(re.is_match(x));
                 }
-                None => {}
-            },
-            CExpr::Call(Builtin::Empty, args) => {
-                if let Some(t) = args.first().and_then(|a| self.fast_text(a)) {
-                    return Ok(t.is_none_or(|s| s.trim().is_empty()));
+            }
+            // `exists(x)`, `empty(x)` of any operand: its value, without a call of the built-in.
+            CExpr::Call(b @ (Builtin::Exists | Builtin::Empty), args) => {
+                if let Some(a) = args.first() {
+                    let exists = *b == Builtin::Exists;
+                    return Ok(match self.fast_text(a) {
+                        Some(t) if exists => t.is_some(),
+                        Some(t) => t.is_none_or(|s| s.trim().is_empty()),
+                        None => {
+                            let v = self.eval(a)?;
+                            if exists { !v.is_absent() } else { empty(&v) }
+                        }
+                    });
                 }
             }
             _ => {}
@@ -815,64 +764,8 @@ impl<'a> Exec<'a, '_> {
             CExpr::Bin(BinOp::And, a, b) => Ok(self.test(a)? && self.test(b)?),
             CExpr::Bin(BinOp::Or, a, b) => Ok(self.test(a)? || self.test(b)?),
             CExpr::Not(a) => Ok(!self.test(a)?),
-            CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
-                let ta = self.text(a)?;
-                let tb = self.text(b)?;
-                Ok(ta.equals(&tb) == (*op == BinOp::Eq))
-            }
-            CExpr::Bin(op @ (BinOp::In | BinOp::NotIn), a, b) => match &**b {
-                // `x in ["a", "b"]`: literals cannot fail, so comparing one by one gives the
-                // same answer as building the list first, without building it.
-                CExpr::List(items) if items.iter().all(is_literal) => {
-                    let ta = self.text(a)?;
-                    let mut found = false;
-                    for it in items {
-                        if self.text(it)?.equals(&ta) {
-                            found = true;
-                            break;
-                        }
-                    }
-                    Ok(found == (*op == BinOp::In))
-                }
-                _ => bool_of(&self.binary(*op, a, b)?),
-            },
-            CExpr::Bin(BinOp::Matches, a, b) => match (self.text(a)?, &**b) {
-                (Text::Str(s), CExpr::Regex(re)) => Ok(re.is_match(s)),
-                (ta, _) => {
-                    let va = ta.into_value();
-                    match (&va, self.eval(b)?) {
-                        (Value::Str(x), Value::Regex(re)) => Ok(re.is_match(x)),
-                        _ => Err(absent()),
-                    }
-                }
-            },
-            CExpr::Call(Builtin::Exists, args) => match args.first() {
-                Some(a) => Ok(!self.text(a)?.is_absent()),
-                None => Ok(false),
-            },
-            CExpr::Call(Builtin::Empty, args) => match args.first() {
-                Some(a) => Ok(match self.text(a)? {
-                    Text::Absent => true,
-                    Text::Str(s) => s.trim().is_empty(),
-                    Text::Other(v) => empty(&v),
-                }),
-                None => Ok(true),
-            },
             _ => bool_of(&self.eval(e)?),
         }
-    }
-
-    /// An operand of a comparison: borrowed text where the expression is a literal, a field of
-    /// a variable or a `??` of those; any other value as evaluated.
-    fn text(&mut self, e: &'a CExpr) -> R<Text<'a>> {
-        Ok(match e {
-            CExpr::Str(s) => Text::Str(s),
-            CExpr::Bin(BinOp::Coalesce, a, b) => match self.text(a)? {
-                Text::Absent => self.text(b)?,
-                t => t,
-            },
-            e => Text::from(self.eval(e)?),
-        })
     }
 
     fn list(&mut self, e: &'a CExpr) -> R<List<'a>> {
