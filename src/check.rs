@@ -171,7 +171,9 @@ pub fn load_only(d: &Discovery, refs: &References, opts: &CheckOptions<'_>) -> R
             .map(|i| {
                 (opts.tick)();
                 let c = d.load_alone(i, refs, opts.overrides)?;
-                Ok((c.items.len(), c.material_count()))
+                let counts = (c.items.len(), c.material_count());
+                c.release();
+                Ok(counts)
             })
             .collect(),
     )?;
@@ -239,16 +241,18 @@ fn check_file(
         ),
         None => (Vec::new(), Vec::new()),
     };
-    Ok(FileResult {
+    let result = FileResult {
         diagnostics,
         items: corpus.items.len(),
         materials: corpus.material_count(),
         codes: corpus.items.iter().map(|it| code_hash(&it.code.value)).collect(),
         item_pieces,
         chains: chain_pieces,
-        list: corpus.lists.into_iter().next(),
-        note: corpus.notes.into_iter().next(),
-    })
+        list: std::mem::take(&mut corpus.lists).into_iter().next(),
+        note: std::mem::take(&mut corpus.notes).into_iter().next(),
+    };
+    corpus.release();
+    Ok(result)
 }
 
 /// A piece checked in phase 2.

@@ -100,6 +100,15 @@ pub struct Corpus {
 }
 
 impl Corpus {
+    /// Frees the corpus, a large file's items on every worker: freeing the items of a
+    /// 2,000-item list one by one took a tenth of its check, on one thread while the other idled.
+    pub fn release(mut self) {
+        let items = std::mem::take(&mut self.items);
+        if items.len() >= 512 {
+            items.into_par_iter().with_min_len(128).for_each(drop);
+        }
+    }
+
     /// Items with this code, in corpus order.
     #[must_use]
     pub fn items_with_code(&self, code: &str) -> &[u32] {

@@ -73,12 +73,27 @@ pub(super) fn parse(text: &str, file: FileId, limits: Limits) -> Option<Node> {
 /// Every byte is judged with the two after it (zero past the end) and no branch, so that the
 /// compiler checks many bytes per instruction: this runs over every byte of every list.
 fn plain_characters(b: &[u8]) -> bool {
-    let m = b.len().saturating_sub(2);
-    let (b1, b2) = (b.get(1..).unwrap_or_default(), b.get(2..).unwrap_or_default());
-    // The first `m` bytes (`zip` stops at the shortest), then the last two with zeros after.
-    let body = b.iter().zip(b1).zip(b2).fold(0u8, |acc, ((&c, &n), &nn)| acc | u8::from(leave_to_saphyr(c, n, nn)));
+    if b.len() < PIECE_BYTES.saturating_mul(2) { plain_prefix(b, b.len()) } else { plain_in_chunks(b, PIECE_BYTES) }
+}
+
+/// [`plain_characters`] of chunks of `chunk` bytes, in parallel: a large file's check is not left
+/// to one thread.
+fn plain_in_chunks(b: &[u8], chunk: usize) -> bool {
+    let chunk = chunk.max(1);
+    (0..b.len().div_ceil(chunk))
+        .into_par_iter()
+        .all(|k| b.get(k.saturating_mul(chunk)..).is_some_and(|rest| plain_prefix(rest, chunk)))
+}
+
+/// Whether the first `n` bytes of `b` are plain, each judged with the two bytes after it in `b`.
+fn plain_prefix(b: &[u8], n: usize) -> bool {
+    let n = n.min(b.len());
+    let m = n.min(b.len().saturating_sub(2));
+    let (b0, b1, b2) = (b.get(..m).unwrap_or_default(), b.get(1..).unwrap_or_default(), b.get(2..).unwrap_or_default());
+    // The first `m` bytes (`zip` stops at the shortest), then the rest with zeros past the end.
+    let body = b0.iter().zip(b1).zip(b2).fold(0u8, |acc, ((&c, &n), &nn)| acc | u8::from(leave_to_saphyr(c, n, nn)));
     let at = |k: usize| b.get(k).copied().unwrap_or(0);
-    let tail = (m..b.len()).any(|k| leave_to_saphyr(at(k), at(k.saturating_add(1)), at(k.saturating_add(2))));
+    let tail = (m..n).any(|k| leave_to_saphyr(at(k), at(k.saturating_add(1)), at(k.saturating_add(2))));
     body == 0 && !tail
 }
 
@@ -244,9 +259,13 @@ impl Reader<'_> {
         }
         self.count()?;
         let mut items = Vec::new();
-        match self.pieces(first, indent) {
-            Some((pieces, end)) => self.entries_in_parallel(&pieces, end, indent, depth, &mut items)?,
-            None => self.entries(indent, depth, &mut items)?,
+        let read = match self.pieces(first, indent) {
+            Some(pieces) => self.entries_in_parallel(&pieces, indent, depth, &mut items)?,
+            None => false,
+        };
+        if !read {
+            // Not split, or a piece not read whole (the sequence ended inside one): one reader.
+            self.entries(indent, depth, &mut items)?;
         }
         // A line indented more than the entries is a continuation or an error: saphyr's call.
         if self.line.is_some_and(|l| l.indent() > indent) {
@@ -282,67 +301,88 @@ impl Reader<'_> {
     }
 
     /// For a large block sequence whose first entry is on `first`: where its pieces of about
-    /// [`PIECE_BYTES`] begin and end (each at the start of an entry's line) and where the
-    /// sequence ends (the first line with content that is neither inside an entry nor an entry).
-    /// `None` for a sequence too small to be worth splitting.
-    fn pieces(&self, first: Line, indent: usize) -> Option<(Vec<(usize, usize)>, usize)> {
+    /// [`PIECE_BYTES`] begin and end, each beginning at the start of an entry's line, the last
+    /// ending at the end of the text. `None` for a sequence too small to be worth splitting.
+    ///
+    /// Only the lines after each jump of [`PIECE_BYTES`] are looked at, up to the next entry:
+    /// the readers of the pieces check all the others, and a piece not read whole sends the
+    /// sequence back to one reader.
+    fn pieces(&self, first: Line, indent: usize) -> Option<Vec<(usize, usize)>> {
         if self.bytes.len().saturating_sub(first.begin) < PIECE_BYTES.saturating_mul(2) {
             return None;
         }
         let mut cuts = vec![first.begin];
-        let mut next = first.begin;
-        // Where the sequence ends: the first line that is neither inside an entry nor an entry.
-        let end = loop {
-            let (Some(line), after) = self.content_line(next) else { break self.bytes.len() };
-            let at = line.indent();
-            if at < indent || (at == indent && !self.is_entry(line)) {
-                break line.begin;
+        'cuts: while let Some(&last) = cuts.last() {
+            // The first line beginning a piece's length after the last cut, or later.
+            let target = last.saturating_add(PIECE_BYTES);
+            let Some(nl) = self.bytes.get(target.saturating_sub(1)..).and_then(|rest| memchr::memchr(b'\n', rest))
+            else {
+                break;
+            };
+            let mut next = target.saturating_add(nl);
+            loop {
+                let (Some(line), after) = self.content_line(next) else { break 'cuts };
+                let at = line.indent();
+                if at < indent || (at == indent && !self.is_entry(line)) {
+                    // The sequence ends before: the last piece reads up to its end.
+                    break 'cuts;
+                }
+                if at == indent {
+                    cuts.push(line.begin);
+                    break;
+                }
+                next = after;
             }
-            if at == indent && cuts.last().is_some_and(|&c| line.begin.saturating_sub(c) >= PIECE_BYTES) {
-                cuts.push(line.begin);
-            }
-            next = after;
-        };
+        }
         if cuts.len() < 2 {
             return None;
         }
-        let ends = cuts.iter().skip(1).copied().chain(std::iter::once(end));
-        Some((cuts.iter().copied().zip(ends).collect(), end))
+        let ends = cuts.iter().skip(1).copied().chain(std::iter::once(self.bytes.len()));
+        Some(cuts.iter().copied().zip(ends).collect())
     }
 
     /// Reads each piece's entries with a reader of its own (the text cut at the piece's end), in
-    /// parallel, then goes on after the sequence. `None` when any piece is not read whole.
+    /// parallel, then goes on after the sequence, where the last piece's reader stopped.
+    /// `Some(false)`, with nothing changed, when a piece but the last is not read whole; `None`
+    /// past the node limit.
     fn entries_in_parallel(
         &mut self,
         pieces: &[(usize, usize)],
-        end: usize,
         indent: usize,
         depth: usize,
         items: &mut Vec<Node>,
-    ) -> Option<()> {
+    ) -> Option<bool> {
         let (text, file, limits) = (self.text, self.file, self.limits);
-        let read: Vec<(Vec<Node>, usize)> = pieces
+        let last = pieces.len().saturating_sub(1);
+        // Per piece: its entries, its node count and where its reader stopped (the last only).
+        type Piece = (Vec<Node>, usize, Option<usize>);
+        let read: Option<Vec<Piece>> = pieces
             .par_iter()
-            .map(|&(begin, end)| {
+            .enumerate()
+            .map(|(k, &(begin, end))| {
                 let text = text.get(..end)?;
                 let mut r = Reader { text, bytes: text.as_bytes(), file, limits, nodes: 0, line: None, next: begin };
                 r.advance();
                 let mut items = Vec::new();
                 r.entries(indent, depth, &mut items)?;
-                r.line.is_none().then_some((items, r.nodes))
+                let stop = r.line.map(|l| l.begin);
+                (stop.is_none() || k == last).then_some((items, r.nodes, stop))
             })
-            .collect::<Option<_>>()?;
-        items.reserve(read.iter().map(|(v, _)| v.len()).sum());
-        for (piece, nodes) in read {
-            self.nodes = self.nodes.saturating_add(nodes);
-            items.extend(piece);
-        }
+            .collect::<Option<_>>();
+        let Some(read) = read else { return Some(false) };
+        self.nodes = read.iter().fold(self.nodes, |n, (_, nodes, _)| n.saturating_add(*nodes));
         if self.nodes > self.limits.max_nodes {
             return None;
         }
-        self.next = end;
+        items.reserve(read.iter().map(|(v, _, _)| v.len()).sum());
+        let mut stop = None;
+        for (piece, _, at) in read {
+            items.extend(piece);
+            stop = at;
+        }
+        self.next = stop.unwrap_or(self.bytes.len());
         self.advance();
-        Some(())
+        Some(true)
     }
 
     fn block_map(&mut self, depth: usize) -> Option<Node> {
@@ -662,7 +702,12 @@ mod tests {
             cases.push(v);
         }
         for v in &cases {
-            assert_eq!(plain_characters(v), plain_characters_bytewise(v), "{v:x?}");
+            let expected = plain_characters_bytewise(v);
+            assert_eq!(plain_characters(v), expected, "{v:x?}");
+            // In chunks, a sequence that matters cut at every place between two of them.
+            for chunk in 1..4 {
+                assert_eq!(plain_in_chunks(v, chunk), expected, "{v:x?} in chunks of {chunk}");
+            }
         }
     }
 
@@ -998,10 +1043,23 @@ mod tests {
         let mut r = r;
         r.advance();
         let first = r.line.unwrap();
-        let (pieces, _) = r.pieces(first, first.indent()).expect("read in pieces");
+        let pieces = r.pieces(first, first.indent()).expect("read in pieces");
         assert!(pieces.len() >= 6, "{} pieces", pieces.len());
+        assert!(pieces.windows(2).all(|w| w[0].1 == w[1].0) && pieces.last().unwrap().1 == text.len());
         assert!(same_as_saphyr(&text, &"the large list"));
         assert!(same_as_saphyr(&text.replace('\n', "\r\n"), &"the large list with CRLF line ends"));
+        // The sequence ends inside the last piece; and it ends before another sequence of many
+        // pieces at the same indentation, so that pieces are cut past its end (read again by one
+        // reader).
+        assert!(same_as_saphyr(&format!("{text}tail: x\n"), &"the large list and a key after it"));
+        let items = text.split_at(text.find("\nitems:\n").unwrap() + "\nitems:\n".len()).1;
+        let twice = format!("{text}again:\n{items}");
+        let mut r = Reader { text: &twice, bytes: twice.as_bytes(), next: 0, ..r };
+        r.next = twice.find("\nitems:\n").unwrap() + "\nitems:\n".len();
+        r.advance();
+        let across = r.pieces(first, first.indent()).expect("read in pieces");
+        assert!(across.iter().any(|&(b, _)| b > text.len()), "a piece begins after the first sequence");
+        assert!(same_as_saphyr(&twice, &"two large lists"));
         // A line indented too far just after a cut between pieces, then one at the very end, and
         // a sequence cut short by a line at the left edge: each is judged as saphyr does.
         for (at, insert) in [(pieces[2].0, "      stray\n"), (text.len(), "   stray: x\n"), (pieces[3].0, "x: 1\n")] {
