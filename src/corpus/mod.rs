@@ -346,25 +346,25 @@ fn walk(dir: &Path, inherited: &DirSettings, skip: &[PathBuf], d: &mut Discovery
 pub fn references(d: &Discovery) -> Result<References, Problems> {
     let mut raw = RawTables::default();
     let mut ids = 0u32;
-    let mut read = |raw: &mut RawTables, table: Table, src: &SourceFile, extend: bool| {
+    let mut read = |raw: &mut RawTables, table: Table, src: &SourceFile, json: Option<&str>, extend: bool| {
         ids = ids.saturating_add(1);
-        raw.read(table, src, FileId(u32::MAX.saturating_sub(ids)), extend)
+        raw.read(table, src, json, FileId(u32::MAX.saturating_sub(ids)), extend)
     };
     for t in Table::ALL {
         let replaced = d.config.references.iter().find(|(rt, _)| *rt == t);
-        let src = match replaced {
-            Some((_, path)) => read_text_within(path, d.limits.max_file_bytes).map_err(Problems::from)?.0,
+        let (src, json) = match replaced {
+            Some((_, path)) => (read_text_within(path, d.limits.max_file_bytes).map_err(Problems::from)?.0, None),
             None => {
                 let (name, text) = t.builtin();
-                SourceFile::new(name, text)
+                (SourceFile::new(name, text), t.builtin_json())
             }
         };
-        read(&mut raw, t, &src, false).map_err(Problems::from)?;
+        read(&mut raw, t, &src, json, false).map_err(Problems::from)?;
     }
     for cfg in std::iter::once(&d.config).chain(&d.nested) {
         for (t, path) in &cfg.extend {
             let src = read_text_within(path, d.limits.max_file_bytes).map_err(Problems::from)?.0;
-            read(&mut raw, *t, &src, true).map_err(Problems::from)?;
+            read(&mut raw, *t, &src, None, true).map_err(Problems::from)?;
         }
     }
     raw.build().map_err(Problems::from)

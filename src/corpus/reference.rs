@@ -30,6 +30,10 @@ pub mod builtin {
     pub const SHARED: &str = include_str!("../../policies/shared.yaml");
     pub const COVERS: &str = include_str!("../../policies/covers.yaml");
     pub const PHRASES: &str = include_str!("../../policies/phrases.yaml");
+
+    pub mod json {
+        include!(concat!(env!("OUT_DIR"), "/builtin_tables.rs"));
+    }
 }
 
 /// Which table a file holds.
@@ -56,6 +60,20 @@ impl Table {
             Table::Shared => "shared",
             Table::Covers => "covers",
             Table::Phrases => "phrases",
+        }
+    }
+
+    /// The built-in table's values as JSON, when build.rs could convert it: read instead of the
+    /// YAML at start-up.
+    #[must_use]
+    pub fn builtin_json(self) -> Option<&'static str> {
+        match self {
+            Table::Statutes => builtin::json::STATUTES,
+            Table::Regions => builtin::json::REGIONS,
+            Table::Certificates => builtin::json::CERTIFICATES,
+            Table::Shared => builtin::json::SHARED,
+            Table::Covers => builtin::json::COVERS,
+            Table::Phrases => builtin::json::PHRASES,
         }
     }
 
@@ -664,17 +682,31 @@ fn domain_value(d: &Domain, v: &str, src: &SourceFile, what: &str) -> Result<&'s
 
 impl RawTables {
     /// Reads one table file into these tables: replacing (`extend == false`) or adding to the
-    /// table of the same kind.
-    pub fn read(&mut self, table: Table, src: &SourceFile, file: FileId, extend: bool) -> Result<(), SourceError> {
+    /// table of the same kind. `json` is the same values as JSON (a built-in table's), read
+    /// instead of the text when it reads.
+    pub fn read(
+        &mut self,
+        table: Table,
+        src: &SourceFile,
+        json: Option<&str>,
+        file: FileId,
+        extend: bool,
+    ) -> Result<(), SourceError> {
         let text = src.text();
         let err = |e: serde_yaml::Error| yaml_error(src, file, &e, table.key());
+        fn parse<T: serde::de::DeserializeOwned>(json: Option<&str>, text: &str) -> Result<T, serde_yaml::Error> {
+            match json.and_then(|j| serde_json::from_str(j).ok()) {
+                Some(v) => Ok(v),
+                None => serde_yaml::from_str(text),
+            }
+        }
         match table {
             Table::Statutes => {
                 // Parsed once (the largest table, and parsing YAML is most of start-up), checked
                 // as typed statutes from the tree, and kept as mappings for merging. Only a
                 // table that fails the check is read again from the text: for an error with a
                 // location.
-                let tree: serde_yaml::Value = serde_yaml::from_str(text).map_err(err)?;
+                let tree: serde_yaml::Value = parse(json, text).map_err(err)?;
                 if StatutesFile::deserialize(&tree).is_err() {
                     let _: StatutesFile = serde_yaml::from_str(text).map_err(err)?;
                 }
@@ -713,23 +745,23 @@ impl RawTables {
                 }
             }
             Table::Regions => {
-                let f: RegionsFile = serde_yaml::from_str(text).map_err(err)?;
+                let f: RegionsFile = parse(json, text).map_err(err)?;
                 replace_or_extend(&mut self.regions, f.regions, extend);
             }
             Table::Certificates => {
-                let f: CertificatesFile = serde_yaml::from_str(text).map_err(err)?;
+                let f: CertificatesFile = parse(json, text).map_err(err)?;
                 replace_or_extend(&mut self.certificates, f.certificates, extend);
             }
             Table::Shared => {
-                let f: SharedFile = serde_yaml::from_str(text).map_err(err)?;
+                let f: SharedFile = parse(json, text).map_err(err)?;
                 replace_or_extend(&mut self.shared, f.shared, extend);
             }
             Table::Covers => {
-                let f: CoversFile = serde_yaml::from_str(text).map_err(err)?;
+                let f: CoversFile = parse(json, text).map_err(err)?;
                 replace_or_extend(&mut self.covers, f.covers, extend);
             }
             Table::Phrases => {
-                let f: PhrasesFile = serde_yaml::from_str(text).map_err(err)?;
+                let f: PhrasesFile = parse(json, text).map_err(err)?;
                 if extend {
                     self.phrases.catch_all.extend(f.catch_all);
                     self.phrases.vague.extend(f.vague);
@@ -870,7 +902,7 @@ impl References {
         for t in Table::ALL {
             let (name, text) = t.builtin();
             let src = SourceFile::new(name, text);
-            raw.read(t, &src, FileId(u32::MAX), false)?;
+            raw.read(t, &src, t.builtin_json(), FileId(u32::MAX), false)?;
         }
         raw.build()
     }
@@ -922,6 +954,30 @@ impl References {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn builtin_tables_read_as_json_are_the_tables_read_as_yaml() {
+        let read = |json: bool| {
+            let mut raw = RawTables::default();
+            for t in Table::ALL {
+                let (name, text) = t.builtin();
+                let src = SourceFile::new(name, text);
+                let json = if json { t.builtin_json() } else { None };
+                raw.read(t, &src, json, FileId(0), false).unwrap();
+            }
+            format!("{raw:?}")
+        };
+        for t in Table::ALL {
+            let json = t.builtin_json().unwrap_or_else(|| panic!("build.rs did not convert {}", t.key()));
+            assert!(serde_json::from_str::<serde_json::Value>(json).is_ok());
+        }
+        assert_eq!(read(true), read(false));
+        // A JSON form that does not read (an older build's, say) falls back to the YAML.
+        let mut raw = RawTables::default();
+        let (name, text) = Table::Regions.builtin();
+        raw.read(Table::Regions, &SourceFile::new(name, text), Some("{\"regions\": 7}"), FileId(0), false).unwrap();
+        assert!(!raw.regions.is_empty());
+    }
 
     #[test]
     fn phrase_patterns_compile_when_they_first_match() {
