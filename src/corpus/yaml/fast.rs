@@ -51,6 +51,26 @@ struct Reader<'a> {
     line: Option<Line>,
     /// Where the line after the current one begins.
     next: usize,
+    /// The entries of the collections being read, innermost last: each collection takes its own
+    /// off the top when it ends, in a vector of its exact size (no vector grown entry by entry).
+    pairs: Vec<(Node, Node)>,
+    seq: Vec<Node>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(text: &'a str, file: FileId, limits: Limits, next: usize) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            file,
+            limits,
+            nodes: 0,
+            line: None,
+            next,
+            pairs: Vec::new(),
+            seq: Vec::new(),
+        }
+    }
 }
 
 /// The tree of `text`, or `None` when `text` is not in the subset this module reads (or holds no
@@ -59,7 +79,7 @@ pub(super) fn parse(text: &str, file: FileId, limits: Limits) -> Option<Node> {
     if !plain_characters(text.as_bytes()) {
         return None;
     }
-    let mut r = Reader { text, bytes: text.as_bytes(), file, limits, nodes: 0, line: None, next: 0 };
+    let mut r = Reader::new(text, file, limits, 0);
     r.advance();
     let root = r.block_node(0)?;
     // Anything left (a line indented less than the root, say) is for saphyr to judge.
@@ -265,7 +285,9 @@ impl Reader<'_> {
         };
         if !read {
             // Not split, or a piece not read whole (the sequence ended inside one): one reader.
-            self.entries(indent, depth, &mut items)?;
+            let base = self.seq.len();
+            self.entries(indent, depth)?;
+            items = self.seq.drain(base..).collect();
         }
         // A line indented more than the entries is a continuation or an error: saphyr's call.
         if self.line.is_some_and(|l| l.indent() > indent) {
@@ -275,8 +297,8 @@ impl Reader<'_> {
         Some(self.node(NodeKind::Seq(items), start, end))
     }
 
-    /// Reads the entries of a block sequence at `indent` from the current line on.
-    fn entries(&mut self, indent: usize, depth: usize, items: &mut Vec<Node>) -> Option<()> {
+    /// Reads the entries of a block sequence at `indent` from the current line on, onto `seq`.
+    fn entries(&mut self, indent: usize, depth: usize) -> Option<()> {
         while let Some(l) = self.line {
             if l.indent() != indent || !self.is_entry(l) {
                 break;
@@ -295,7 +317,7 @@ impl Reader<'_> {
                 self.advance();
                 v
             };
-            items.push(item);
+            self.seq.push(item);
         }
         Some(())
     }
@@ -361,12 +383,11 @@ impl Reader<'_> {
             .enumerate()
             .map(|(k, &(begin, end))| {
                 let text = text.get(..end)?;
-                let mut r = Reader { text, bytes: text.as_bytes(), file, limits, nodes: 0, line: None, next: begin };
+                let mut r = Reader::new(text, file, limits, begin);
                 r.advance();
-                let mut items = Vec::new();
-                r.entries(indent, depth, &mut items)?;
+                r.entries(indent, depth)?;
                 let stop = r.line.map(|l| l.begin);
-                (stop.is_none() || k == last).then_some((items, r.nodes, stop))
+                (stop.is_none() || k == last).then_some((r.seq, r.nodes, stop))
             })
             .collect::<Option<_>>();
         let Some(read) = read else { return Some(false) };
@@ -392,7 +413,7 @@ impl Reader<'_> {
             return None;
         }
         self.count()?;
-        let mut entries = Vec::new();
+        let base = self.pairs.len();
         while let Some(l) = self.line {
             if l.indent() < indent {
                 break;
@@ -419,8 +440,9 @@ impl Reader<'_> {
                 self.advance();
                 v
             };
-            entries.push((key, value));
+            self.pairs.push((key, value));
         }
+        let entries: Vec<(Node, Node)> = self.pairs.drain(base..).collect();
         let last = entries.last().map(|(k, v)| (k.span.end as usize).max(v.span.end as usize));
         let end = collection_end(self.bytes, first.start, last);
         Some(self.node(NodeKind::Map(entries), first.start, end))
@@ -526,19 +548,20 @@ impl Reader<'_> {
 
     /// A one-line flow sequence from `p` (`[`), and the offset after its closing bracket.
     fn flow_seq(&mut self, p: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
-        let mut items = Vec::new();
+        let base = self.seq.len();
         let after = self.flow(p, end, depth, b']', |r, i| {
             let (node, after) = r.flow_node(i, end, depth.saturating_add(1), b']')?;
-            items.push(node);
+            r.seq.push(node);
             Some(after)
         })?;
+        let items = self.seq.drain(base..).collect();
         Some((self.node(NodeKind::Seq(items), p, after), after))
     }
 
     /// A one-line flow mapping of plain keys from `p` (`{`), and the offset after its closing
     /// brace.
     fn flow_map(&mut self, p: usize, end: usize, depth: usize) -> Option<(Node, usize)> {
-        let mut entries = Vec::new();
+        let base = self.pairs.len();
         let after = self.flow(p, end, depth, b'}', |r, start| {
             if r.at(start).is_none_or(indicator) {
                 return None;
@@ -565,9 +588,10 @@ impl Reader<'_> {
                 return None;
             }
             let (value, after) = r.flow_node(i, end, depth.saturating_add(1), b'}')?;
-            entries.push((key, value));
+            r.pairs.push((key, value));
             Some(after)
         })?;
+        let entries = self.pairs.drain(base..).collect();
         Some((self.node(NodeKind::Map(entries), p, after), after))
     }
 
@@ -1031,16 +1055,8 @@ mod tests {
     #[test]
     fn agrees_with_saphyr_on_a_large_list_read_in_pieces() {
         let text = large_list();
-        let r = Reader {
-            text: &text,
-            bytes: text.as_bytes(),
-            file: FileId(0),
-            limits: Limits::default(),
-            nodes: 0,
-            line: None,
-            next: text.find("\nitems:\n").unwrap() + "\nitems:\n".len(),
-        };
-        let mut r = r;
+        let mut r =
+            Reader::new(&text, FileId(0), Limits::default(), text.find("\nitems:\n").unwrap() + "\nitems:\n".len());
         r.advance();
         let first = r.line.unwrap();
         let pieces = r.pieces(first, first.indent()).expect("read in pieces");
@@ -1054,8 +1070,8 @@ mod tests {
         assert!(same_as_saphyr(&format!("{text}tail: x\n"), &"the large list and a key after it"));
         let items = text.split_at(text.find("\nitems:\n").unwrap() + "\nitems:\n".len()).1;
         let twice = format!("{text}again:\n{items}");
-        let mut r = Reader { text: &twice, bytes: twice.as_bytes(), next: 0, ..r };
-        r.next = twice.find("\nitems:\n").unwrap() + "\nitems:\n".len();
+        let mut r =
+            Reader::new(&twice, FileId(0), Limits::default(), twice.find("\nitems:\n").unwrap() + "\nitems:\n".len());
         r.advance();
         let across = r.pieces(first, first.indent()).expect("read in pieces");
         assert!(across.iter().any(|&(b, _)| b > text.len()), "a piece begins after the first sequence");
