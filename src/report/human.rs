@@ -90,10 +90,22 @@ pub fn render_to(
     quiet: bool,
     w: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
+    render_in_batches(report, color, width, quiet, w, RENDER_BATCH)
+}
+
+/// [`render_to`] with batches of `batch` findings (tests vary it).
+fn render_in_batches(
+    report: &Report<'_>,
+    color: bool,
+    width: usize,
+    quiet: bool,
+    w: &mut dyn std::io::Write,
+    batch: usize,
+) -> std::io::Result<()> {
     if !quiet {
         let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
         let handler = GraphicalReportHandler::new_themed(theme).with_width(width).with_links(false);
-        for batch in report.diagnostics.chunks(RENDER_BATCH) {
+        for batch in report.diagnostics.chunks(batch.max(1)) {
             // Findings are sorted by file: each file's text is fetched once per batch.
             let texts: Vec<String> = batch
                 .chunk_by(|a, b| a.span.file == b.span.file)
@@ -191,4 +203,42 @@ pub fn statistics(report: &Report<'_>) -> String {
         out.push_str(&format!("{n:>6}  {rule}  {name:<28} {title}\n"));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::check::{self, CheckOptions};
+    use crate::corpus::config::PolicySource;
+    use crate::corpus::model::Date;
+    use crate::eval::RunOptions;
+    use crate::{corpus, policy};
+
+    #[test]
+    fn findings_rendered_in_parallel_batches_come_out_as_rendered_one_by_one() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let d = corpus::discover(&[root], None).unwrap();
+        let refs = corpus::references(&d).unwrap();
+        let program = policy::load(&[PolicySource::Builtin], &refs).unwrap();
+        let run = RunOptions::all(&program, Date::parse("2026-11-22").unwrap());
+        let overrides = HashMap::new();
+        let opts =
+            CheckOptions { run: &run, with_edits: false, overrides: &overrides, tick: &|| {}, batch: check::BATCH };
+        let report = check::check(&d, &refs, &program, &opts).unwrap().report;
+        let files: std::collections::HashSet<_> = report.diagnostics.iter().map(|d| d.span.file).collect();
+        assert!(report.diagnostics.len() > 20 && files.len() > 3, "a report of many findings in several files");
+        let render = |batch: usize| {
+            let mut out = Vec::new();
+            render_in_batches(&report, false, 100, false, &mut out, batch).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        // One finding a batch is the plain loop; other sizes cut the files' findings apart.
+        let one_by_one = render(1);
+        for batch in [2, 3, 7, RENDER_BATCH] {
+            assert!(render(batch) == one_by_one, "batches of {batch} differ");
+        }
+    }
 }
