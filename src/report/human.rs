@@ -344,6 +344,59 @@ mod tests {
     use crate::{corpus, policy};
 
     #[test]
+    fn texts_wrapped_ahead_are_indented_back_to_what_textwrap_fills() {
+        // Chinese and ASCII words, punctuation that may not start or end a line, long words,
+        // runs of spaces, line breaks; many widths and indents.
+        let parts = [
+            "材料",
+            "申请人提交",
+            "、",
+            "。",
+            "「",
+            "」",
+            "（第三十条）",
+            "abc ",
+            "QD102 ",
+            "  ",
+            "x",
+            "\n",
+            "https://example.org/a/very/long/path/that/must/be/broken ",
+            "《中华人民共和国行政许可法》",
+            "[VERIFIED]",
+        ];
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut compared = 0;
+        for _ in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let text: String =
+                (0..(x % 40)).map(|k| parts[(x.rotate_left(k as u32 * 3) % parts.len() as u64) as usize]).collect();
+            let layout = Layout { width: 16 + (x % 100) as usize, icons: [4; 3], bar: 4 };
+            let (first, rest) = ((x >> 20) as usize % 9, (x >> 30) as usize % 9);
+            let (indent, rest_indent) = (" ".repeat(first), " ".repeat(rest));
+            let filled = textwrap::fill(
+                &text,
+                textwrap::Options::new(layout.width)
+                    .initial_indent(&indent)
+                    .subsequent_indent(&rest_indent)
+                    .break_words(true),
+            );
+            for remember in [false, true] {
+                let Some(ahead) = layout.prewrap(&text, first, rest, remember) else { continue };
+                let back: Vec<String> = ahead
+                    .split('\n')
+                    .enumerate()
+                    .map(|(k, l)| format!("{}{l}", if k == 0 { &indent } else { &rest_indent }))
+                    .collect();
+                assert_eq!(back.join("\n"), filled, "{text:?} at width {}", layout.width);
+                compared += 1;
+            }
+        }
+        assert!(compared > 2000, "only {compared} texts compared");
+    }
+
+    #[test]
     fn findings_rendered_in_parallel_batches_come_out_as_rendered_one_by_one() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus");
         let d = corpus::discover(&[root], None).unwrap();
