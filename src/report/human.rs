@@ -219,6 +219,15 @@ impl Layout {
     /// One line as `textwrap::fill` wraps each line of a text (the first of its lines as wide
     /// as the first line of the text), without the indents.
     fn wrap_line(&self, line: &str, first: usize, rest: usize) -> Option<Arc<[String]>> {
+        // A line that fits whole on the first line is left as it is: textwrap places its words
+        // one after the other and breaks nowhere (spaces only at word ends, none at its ends).
+        let fits = !line.starts_with(' ')
+            && !line.ends_with(' ')
+            && line.chars().all(|c| c == ' ' || !(c.is_whitespace() || c.is_control()))
+            && textwrap::core::display_width(line).saturating_add(first) <= self.width;
+        if fits {
+            return Some(Arc::from([line.to_string()]));
+        }
         let (indent, rest_indent) = (" ".repeat(first), " ".repeat(rest));
         let opts = textwrap::Options::new(self.width)
             .initial_indent(&indent)
