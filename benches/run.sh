@@ -167,9 +167,10 @@ say "(c) --jobs 1 vs --jobs 2 on $MAIN"
 bench c-jobs "$CHECK --jobs 1" "$CHECK --jobs 2"
 C_1=$(mean c-jobs 0); C_2=$(mean c-jobs 1); C_X=$(ratio "$C_1" "$C_2")
 
-say "(d) one ${N_CITY}-item list end to end, process start included"
-bench d-list -N "$Q check $CITY_LIST --as-of $AS_OF -q"
-D_MS=$(python3 -c 'import sys; print(f"{float(sys.argv[1])*1000:.0f}")' "$(mean d-list 0)")
+say "(d) one ${N_CITY}-item list end to end, process start included; also in the default (human) format"
+bench d-list -N "$Q check $CITY_LIST --as-of $AS_OF -q" "$Q check $CITY_LIST --as-of $AS_OF"
+ms() { python3 -c 'import sys; print(f"{float(sys.argv[1])*1000:.0f}")' "$1"; }
+D_MS=$(ms "$(mean d-list 0)"); D_HUMAN_MS=$(ms "$(mean d-list 1)")
 
 # (e) time and peak RSS of one run per corpus size: memory must stay flat as the corpus grows.
 rss() {
@@ -210,7 +211,7 @@ MACHINE="$(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -
   echo "| (a) peer.py / check on $N_MAIN items | ${A_X}x (check $(printf '%.3f' "$A_Q") s, peer $(printf '%.3f' "$A_P") s) | >= 30x |"
   echo "| (b) check / load-only | ${B_X} | <= 1.3 |"
   echo "| (c) jobs 1 / jobs 2 | ${C_X}x ($(printf '%.3f' "$C_1") s / $(printf '%.3f' "$C_2") s) | >= 1.7x |"
-  echo "| (d) ${N_CITY}-item list end to end | ${D_MS} ms | < 100 ms |"
+  echo "| (d) ${N_CITY}-item list end to end | ${D_MS} ms (${D_HUMAN_MS} ms with the full human report) | < 100 ms |"
   echo
   echo "$RSS_TABLE"
 } >"$RESULTS/summary.md"
