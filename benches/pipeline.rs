@@ -9,7 +9,8 @@
 //!
 //! Stages: `load` (files → item model, whole corpus in memory), `eval` (the 21 rules over the
 //! loaded corpus), `report` (findings → diagnostics → JSON), `check` (the streaming check the CLI
-//! runs: load, check and drop each file, then the cross-file phase), and `check-1-thread` (the same
+//! runs: load, check and drop each file, then the cross-file phase), `human` (that check's findings
+//! laid out in the default format, files re-read to quote them) and `check-1-thread` (the check
 //! on a one-thread pool). Each prints the median and the fastest of its samples, and MB/s of input.
 //! Whole-process figures (process start included, and the Python peer) come from `benches/run.sh`.
 //!
@@ -35,7 +36,7 @@ use qingdan::corpus::config::PolicySource;
 use qingdan::corpus::model::Date;
 use qingdan::eval::{self, RunOptions};
 use qingdan::policy;
-use qingdan::report::{Report, json};
+use qingdan::report::{Report, human, json};
 
 // The binary's allocator (see Cargo.toml), so that these figures are the CLI's.
 #[cfg(not(target_env = "msvc"))]
@@ -137,6 +138,9 @@ fn main() {
     let opts = CheckOptions { run: &run, with_edits: false, overrides: &overrides, tick: &|| {}, batch: check::BATCH };
     let streaming =
         measure("check", bytes, samples, || check::check(&d, &refs, &program, &opts).unwrap().report.diagnostics.len());
+    let checked = check::check(&d, &refs, &program, &opts).unwrap();
+    measure("human", bytes, samples, || human::render(&checked.report, false, 110, false).len());
+    drop(checked);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let one = measure("check-1-thread", bytes, samples, || {
         pool.install(|| check::check(&d, &refs, &program, &opts).unwrap().report.diagnostics.len())
