@@ -354,10 +354,7 @@ pub fn references(d: &Discovery) -> Result<References, Problems> {
         let replaced = d.config.references.iter().find(|(rt, _)| *rt == t);
         let (src, json) = match replaced {
             Some((_, path)) => (read_text_within(path, d.limits.max_file_bytes).map_err(Problems::from)?.0, None),
-            None => {
-                let (name, text) = t.builtin();
-                (SourceFile::new(name, text), t.builtin_json())
-            }
+            None => t.builtin_source(),
         };
         read(&mut raw, t, &src, json, false).map_err(Problems::from)?;
     }

@@ -864,23 +864,6 @@ impl<'a> Exec<'a, '_> {
                 let va = self.eval(a)?;
                 return if va.is_absent() { self.eval(b) } else { Ok(va) };
             }
-            // `x in ["a", "b"]`: literals cannot fail, so comparing one by one gives the same
-            // answer as building the list first, without building it.
-            BinOp::In | BinOp::NotIn => {
-                if let CExpr::List(items) = b
-                    && items.iter().all(is_literal)
-                {
-                    let va = self.eval(a)?;
-                    let mut found = false;
-                    for it in items {
-                        if self.eval(it)?.equals(&va) {
-                            found = true;
-                            break;
-                        }
-                    }
-                    return Ok(Value::Bool(found == (op == BinOp::In)));
-                }
-            }
             _ => {}
         }
         let va = self.eval(a)?;

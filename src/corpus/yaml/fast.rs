@@ -88,10 +88,7 @@ pub(super) fn parse(text: &str, file: FileId, limits: Limits) -> Option<Node> {
 
 /// False when the text holds a byte this module leaves to saphyr: tabs, carriage returns and
 /// other control characters, C1 controls (U+0080–U+009F), U+2028/U+2029, a byte-order mark,
-/// U+FFFE/U+FFFF.
-///
-/// Every byte is judged with the two after it (zero past the end) and no branch, so that the
-/// compiler checks many bytes per instruction: this runs over every byte of every list.
+/// U+FFFE/U+FFFF. This runs over every byte of every list: a large text in pieces, in parallel.
 fn plain_characters(b: &[u8]) -> bool {
     if b.len() < PIECE_BYTES.saturating_mul(2) { plain_prefix(b, b.len()) } else { plain_in_chunks(b, PIECE_BYTES) }
 }
@@ -105,7 +102,8 @@ fn plain_in_chunks(b: &[u8], chunk: usize) -> bool {
         .all(|k| b.get(k.saturating_mul(chunk)..).is_some_and(|rest| plain_prefix(rest, chunk)))
 }
 
-/// Whether the first `n` bytes of `b` are plain, each judged with the two bytes after it in `b`.
+/// Whether the first `n` bytes of `b` are plain, each judged with the two bytes after it in `b`
+/// (zero past the end) and no branch, so that the compiler checks several bytes at once.
 fn plain_prefix(b: &[u8], n: usize) -> bool {
     let n = n.min(b.len());
     let m = n.min(b.len().saturating_sub(2));
