@@ -16,8 +16,10 @@ use std::process::Command;
 
 use common::{as_of, check_json, root};
 use qingdan::check::{self, CheckOptions};
+use qingdan::compile::{Program, cond};
 use qingdan::corpus;
 use qingdan::corpus::config::PolicySource;
+use qingdan::corpus::reference::References;
 use qingdan::eval::RunOptions;
 use qingdan::policy;
 use qingdan::report::json;
@@ -28,11 +30,25 @@ fn stream_json(paths: &[&Path], policies: &[PolicySource], batch: usize) -> Stri
     let d = corpus::discover(&paths, None).unwrap();
     let refs = corpus::references(&d).unwrap();
     let program = policy::load(policies, &refs).unwrap();
-    let run = RunOptions::all(&program, as_of());
+    program_json(&d, &refs, &program, batch)
+}
+
+fn program_json(d: &corpus::Discovery, refs: &References, program: &Program, batch: usize) -> String {
+    let run = RunOptions::all(program, as_of());
     let overrides = HashMap::new();
     let opts = CheckOptions { run: &run, with_edits: true, overrides: &overrides, tick: &|| {}, batch };
-    let checked = check::check(&d, &refs, &program, &opts).unwrap_or_else(|p| panic!("{p:?}"));
+    let checked = check::check(d, refs, program, &opts).unwrap_or_else(|p| panic!("{p:?}"));
     json::render(&checked.report)
+}
+
+/// Writes a generated corpus of `items` items in `files` files into `dir`.
+fn generate(dir: &Path, items: usize, files: usize, seed: u64) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qingdan-gen"))
+        .args(["--items", &items.to_string(), "--files", &files.to_string(), "--seed", &seed.to_string(), "--out"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn assert_same(paths: &[&Path]) {
@@ -76,12 +92,7 @@ fn cross_file_items_and_chains_stream_as_they_check_whole() {
 #[test]
 fn generated_corpus_streams_as_it_checks_whole() {
     let dir = tempfile::tempdir().unwrap();
-    let status = Command::new(env!("CARGO_BIN_EXE_qingdan-gen"))
-        .args(["--items", "1500", "--files", "7", "--seed", "3", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    generate(dir.path(), 1500, 7, 3);
     let whole = check_json(&[dir.path()]).unwrap();
     for batch in [check::BATCH, 50] {
         let streamed = stream_json(&[dir.path()], &[PolicySource::Builtin], batch);
@@ -123,4 +134,26 @@ fn a_rule_over_all_items_checks_the_whole_corpus() {
     assert_eq!(rule.scope(), qingdan::compile::scope::Scope::Corpus);
     let report = stream_json(&[&dir], &sources, check::BATCH);
     assert_eq!(report.matches("\"rule\": \"QX001\"").count(), 10, "{report}");
+}
+
+/// The conditions the compiler lowers for the evaluator (`compile::cond`) report exactly what the
+/// expressions they came from report, on the sample corpus, the cross-file fixture and a
+/// generated corpus with every kind of flaw.
+#[test]
+fn lowered_conditions_report_what_their_expressions_do() {
+    let generated = tempfile::tempdir().unwrap();
+    generate(generated.path(), 1500, 5, 11);
+    for dir in [root().join("corpus"), root().join("tests/fixtures/streaming"), generated.path().to_path_buf()] {
+        let d = corpus::discover(std::slice::from_ref(&dir), None).unwrap();
+        let refs = corpus::references(&d).unwrap();
+        let lowered = policy::load(&[PolicySource::Builtin], &refs).unwrap();
+        let mut plain = lowered.clone();
+        cond::restore_program(&mut plain);
+        let count = |p: &Program| format!("{:?}", p.rules).matches("Cond(").count();
+        assert!(count(&lowered) > 20, "only {} lowered conditions", count(&lowered));
+        assert_eq!(count(&plain), 0);
+        let (a, b) = (program_json(&d, &refs, &lowered, check::BATCH), program_json(&d, &refs, &plain, check::BATCH));
+        assert!(a == b, "{}: {}", dir.display(), first_difference(&b, &a));
+        assert!(a.matches("\"rule\"").count() > 5, "{}: too few findings to compare", dir.display());
+    }
 }

@@ -11,6 +11,7 @@
 //! `item.legal_days ?? 0`. This is checked statically; a value that is nonetheless absent at run
 //! time is an evaluation error for that item, never a silent pass.
 
+pub mod cond;
 pub mod scope;
 pub mod types;
 
@@ -56,6 +57,8 @@ pub enum CExpr {
     Not(Box<CExpr>),
     Neg(Box<CExpr>),
     Bin(BinOp, Box<CExpr>, Box<CExpr>),
+    /// A condition lowered for the evaluator ([`cond`]), and the expression it came from.
+    Cond(Box<(cond::Cond, CExpr)>),
 }
 
 /// See [`CExpr::Lookup`]. `quant` is the plain quantifier, run as such on short lists; its
@@ -95,6 +98,7 @@ impl CExpr {
                 f(&q.cond);
                 f(&q.key);
             }
+            CExpr::Cond(c) => f(&c.1),
             CExpr::If(c, a, b) => {
                 f(c);
                 f(a);
@@ -1047,6 +1051,12 @@ impl<'a> Checker<'a> {
                     steps.push(Step::When(ce));
                 }
                 _ => {}
+            }
+        }
+        for s in &mut steps {
+            match s {
+                Step::When(e) => cond::lower_condition(e),
+                Step::For(_, e) | Step::Let(_, e) => cond::lower_within(e),
             }
         }
         (steps, root, root_slot, scope_slot)

@@ -8,6 +8,7 @@
 //! A rule that cannot be evaluated on an item (an absent value the checker could not rule out,
 //! an overflow) yields an error finding for that item: never a silent pass.
 
+mod cond;
 pub mod value;
 
 use std::borrow::Cow;
@@ -715,6 +716,7 @@ impl<'a> Exec<'a, '_> {
             CExpr::Not(_) => Value::Bool(self.test(e)?),
             CExpr::Neg(a) => Value::Int(int_of(&self.eval(a)?)?.checked_neg().ok_or_else(overflow)?),
             CExpr::Bin(op, a, b) => self.binary(*op, a, b)?,
+            CExpr::Cond(c) => Value::Bool(self.cond(&c.0)?),
         })
     }
 
@@ -726,6 +728,7 @@ impl<'a> Exec<'a, '_> {
         // Texts read in place decide most conditions; anything else (and any error) is left to
         // full evaluation, which starts from scratch — nothing here has side effects.
         match e {
+            CExpr::Cond(c) => return self.cond(&c.0),
             CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
                 if let (Some(x), Some(y)) = (self.fast_text(a), self.fast_text(b)) {
                     return Ok((x == y) == (*op == BinOp::Eq));
@@ -1355,9 +1358,17 @@ mod tests {
                 Err(_) => 0,
             },
             Step::When(c) => {
+                // A lowered condition is compared with its expression tested both ways.
+                let (c, lowered) = match c {
+                    CExpr::Cond(lc) => (&lc.1, Some(ex.cond(&lc.0).map_err(|e| e.message))),
+                    _ => (c, None),
+                };
                 let fast = ex.test(c).map_err(|e| e.message);
                 let full = ex.eval(c).and_then(|v| bool_of(&v)).map_err(|e| e.message);
                 assert_eq!(fast, full, "rule {:?}, condition {c:?}", ex.rule.map(|r| &r.id));
+                if let Some(lowered) = lowered {
+                    assert_eq!(lowered, full, "rule {:?}, lowered condition {c:?}", ex.rule.map(|r| &r.id));
+                }
                 1 + if fast == Ok(true) { walk_both(ex, i + 1) } else { 0 }
             }
         }

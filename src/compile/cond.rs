@@ -1,0 +1,394 @@
+//! Conditions lowered once for the evaluator.
+//!
+//! A rule's conditions are tested on every element a `for` runs over: for most rules that is
+//! every material of every item, and testing them is most of what checking costs. The shapes
+//! they are made of — `and`, `or`, `not`, and `==`, `!=`, `in`, `matches`, `exists`, `empty`
+//! on fields such as `(m.kind ?? "其他")` — are lowered here into a form whose field reads are
+//! resolved ahead (which record, which field, which literal set), so that testing one does not
+//! dispatch on the expression tree again for every element.
+//!
+//! Each leaf keeps the expression it came from. When the lowered form has no answer — a
+//! variable that does not hold the record it names, an absent text given to `matches` — the
+//! evaluator tests that expression instead, so the answer and the errors are always those of
+//! the expression itself (`tests/` and `eval::tests` compare the two).
+
+use std::sync::Arc;
+
+use regex::Regex;
+
+use super::types::Field;
+use super::{BinOp, Builtin, CExpr};
+use crate::corpus::model::{Date, Item, Material};
+use crate::corpus::reference::Statute;
+
+/// A lowered condition: see the module documentation.
+#[derive(Debug, Clone)]
+pub enum Cond {
+    /// `and` of two or more conditions, in order.
+    All(Box<[Cond]>),
+    /// `or` of two or more conditions, in order.
+    Any(Box<[Cond]>),
+    Not(Box<Cond>),
+    /// A lowered test and the expression it came from.
+    Leaf(Box<Leaf>, CExpr),
+    /// Anything else, tested as it is.
+    Other(CExpr),
+}
+
+#[derive(Debug, Clone)]
+pub enum Leaf {
+    /// `a == b` (`true`) or `a != b` (`false`).
+    TextEq(Text, Text, bool),
+    /// `a in [...]` (`true`) or `a not in [...]` (`false`) of a list of text literals.
+    TextIn(Text, Box<[Arc<str>]>, bool),
+    /// `a matches /re/`.
+    Matches(Text, Arc<Regex>),
+    /// `exists(a)` (`true`) or `empty(a)` (`false`) of a text.
+    TextExists(Text, bool),
+    /// `exists(a)` (`true`) or `empty(a)` (`false`) of a list field.
+    ListExists(Len, bool),
+    /// `a < b`, `a <= b`, `a > b`, `a >= b`, `a == b`, `a != b` of numbers or dates.
+    Cmp(Num, BinOp, Num),
+    /// `exists(a)` (`true`) or `empty(a)` (`false`) of a number or a date.
+    NumExists(Num, bool),
+    /// A yes/no field of the record in a variable.
+    Flag(usize, Field),
+    /// `exists(c.statute)` (`true`) or `empty(c.statute)` (`false`) of the citation in a variable.
+    StatuteExists(usize, bool),
+}
+
+/// Where a number or a date comes from.
+#[derive(Debug, Clone)]
+pub enum Num {
+    Int(i64),
+    Date(Date),
+    AsOf,
+    /// A variable holding a number or a date (a `let`), or nothing.
+    Var(usize),
+    /// A number field of the item in a variable.
+    Item(usize, fn(&Item) -> Option<i64>),
+    /// A date of the statute in a variable.
+    Statute(usize, fn(&Statute) -> Option<Date>),
+    /// The expiry of the waiver in a variable.
+    WaiverExpires(usize),
+}
+
+/// Where a text comes from: one place, one place or a literal (`m.kind ?? "其他"`, the most
+/// common shape, read without recursion), or any `??` and `!` of those.
+#[derive(Debug, Clone)]
+pub enum Text {
+    One(Src),
+    Or(Src, Arc<str>),
+    Coalesce(Box<Text>, Box<Text>),
+    Unwrap(Box<Text>),
+}
+
+#[derive(Debug, Clone)]
+pub enum Src {
+    Lit(Arc<str>),
+    /// A variable holding text (a `let`), or nothing.
+    Var(usize),
+    /// A text field of the material in a variable.
+    Material(usize, fn(&Material) -> Option<&str>),
+    /// A text field of the item in a variable.
+    Item(usize, fn(&Item) -> Option<&str>),
+    /// A text field of another record in a variable.
+    Field(usize, Field),
+}
+
+/// The length of a list field of the record in a variable.
+#[derive(Debug, Clone, Copy)]
+pub enum Len {
+    Material(usize, fn(&Material) -> usize),
+    Item(usize, fn(&Item) -> usize),
+}
+
+/// Lowers a condition; `None` when nothing in it has a lowered form (it is then best tested
+/// as it is).
+#[must_use]
+pub fn lower(e: &CExpr) -> Option<Cond> {
+    let c = lower_any(e);
+    c.has_leaf().then_some(c)
+}
+
+fn lower_any(e: &CExpr) -> Cond {
+    let leaf = |l: Option<Leaf>| match l {
+        Some(l) => Cond::Leaf(Box::new(l), e.clone()),
+        None => Cond::Other(e.clone()),
+    };
+    match e {
+        CExpr::Bin(op @ (BinOp::And | BinOp::Or), ..) => {
+            // `a and b and c` parses as `(a and b) and c`: one flat list, tested left to right.
+            let mut parts = Vec::new();
+            flatten(e, *op, &mut parts);
+            let parts = parts.into_iter().map(lower_any).collect();
+            if *op == BinOp::And { Cond::All(parts) } else { Cond::Any(parts) }
+        }
+        CExpr::Not(a) => Cond::Not(Box::new(lower_any(a))),
+        CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => leaf(
+            text(a)
+                .zip(text(b))
+                .map(|(x, y)| Leaf::TextEq(x, y, *op == BinOp::Eq))
+                .or_else(|| num(a).zip(num(b)).map(|(x, y)| Leaf::Cmp(x, *op, y))),
+        ),
+        CExpr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
+            leaf(num(a).zip(num(b)).map(|(x, y)| Leaf::Cmp(x, *op, y)))
+        }
+        CExpr::Bin(op @ (BinOp::In | BinOp::NotIn), a, b) => {
+            let set: Option<Box<[Arc<str>]>> = match &**b {
+                CExpr::List(items) => items
+                    .iter()
+                    .map(|it| match it {
+                        CExpr::Str(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => None,
+            };
+            leaf(text(a).zip(set).map(|(x, set)| Leaf::TextIn(x, set, *op == BinOp::In)))
+        }
+        CExpr::Bin(BinOp::Matches, a, b) => match &**b {
+            CExpr::Regex(re) => leaf(text(a).map(|x| Leaf::Matches(x, re.clone()))),
+            _ => leaf(None),
+        },
+        CExpr::Call(b @ (Builtin::Exists | Builtin::Empty), args) => {
+            let exists = *b == Builtin::Exists;
+            match args.as_slice() {
+                [a] => leaf(
+                    text(a)
+                        .map(|t| Leaf::TextExists(t, exists))
+                        .or_else(|| len(a).map(|l| Leaf::ListExists(l, exists)))
+                        .or_else(|| num(a).map(|n| Leaf::NumExists(n, exists)))
+                        .or_else(|| match var_field(a)? {
+                            (slot, Field::CitStatute) => Some(Leaf::StatuteExists(slot, exists)),
+                            _ => None,
+                        }),
+                ),
+                _ => leaf(None),
+            }
+        }
+        _ => leaf(match var_field(e) {
+            Some((
+                slot,
+                f @ (Field::CitArticleKnown
+                | Field::CoverObsolete
+                | Field::ItemInHall
+                | Field::ItemExtendable
+                | Field::ItemCitywide),
+            )) => Some(Leaf::Flag(slot, f)),
+            _ => None,
+        }),
+    }
+}
+
+/// The operands of a chain of `op` (`and` or `or`), left to right.
+fn flatten<'e>(e: &'e CExpr, op: BinOp, out: &mut Vec<&'e CExpr>) {
+    match e {
+        CExpr::Bin(o, a, b) if *o == op => {
+            flatten(a, op, out);
+            flatten(b, op, out);
+        }
+        _ => out.push(e),
+    }
+}
+
+impl Cond {
+    fn has_leaf(&self) -> bool {
+        match self {
+            Cond::All(parts) | Cond::Any(parts) => parts.iter().any(Cond::has_leaf),
+            Cond::Not(a) => a.has_leaf(),
+            Cond::Leaf(..) => true,
+            Cond::Other(_) => false,
+        }
+    }
+}
+
+/// The variable a field is read from.
+fn var_field(e: &CExpr) -> Option<(usize, Field)> {
+    match e {
+        CExpr::Field(inner, f) => match **inner {
+            CExpr::Var(slot) => Some((slot, *f)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn text(e: &CExpr) -> Option<Text> {
+    Some(match e {
+        CExpr::Bin(BinOp::Coalesce, a, b) => match (src(a), &**b) {
+            (Some(s), CExpr::Str(d)) => Text::Or(s, d.clone()),
+            _ => Text::Coalesce(Box::new(text(a)?), Box::new(text(b)?)),
+        },
+        CExpr::Unwrap(inner, _) => Text::Unwrap(Box::new(text(inner)?)),
+        _ => Text::One(src(e)?),
+    })
+}
+
+fn src(e: &CExpr) -> Option<Src> {
+    fn o<T: AsRef<str>>(x: Option<&crate::source::Spanned<T>>) -> Option<&str> {
+        x.map(|v| v.value.as_ref())
+    }
+    use Field as F;
+    Some(match e {
+        CExpr::Str(s) => Src::Lit(s.clone()),
+        CExpr::Var(slot) => Src::Var(*slot),
+        _ => {
+            let (slot, field) = var_field(e)?;
+            let m = |get: fn(&Material) -> Option<&str>| Src::Material(slot, get);
+            let i = |get: fn(&Item) -> Option<&str>| Src::Item(slot, get);
+            match field {
+                F::MatName => m(|x| Some(&x.name.value)),
+                F::MatNormName => m(|x| Some(&x.norm_name)),
+                F::MatKind => m(|x| o(x.kind.as_ref())),
+                F::MatSource => m(|x| o(x.source.as_ref())),
+                F::MatAcquisition => m(|x| o(x.acquisition.as_ref())),
+                F::MatProvider => m(|x| o(x.provider.as_ref())),
+                F::MatFormat => m(|x| o(x.format.as_ref())),
+                F::MatNote => m(|x| o(x.note.as_ref())),
+                F::ItemCode => i(|x| Some(&x.code.value)),
+                F::ItemName => i(|x| Some(&x.name.value)),
+                F::ItemType => i(|x| o(x.item_type.as_ref())),
+                F::ItemDepartment => i(|x| o(x.department.as_ref())),
+                F::ItemHandling => i(|x| o(x.handling.as_ref())),
+                F::ItemPromise => i(|x| o(x.promise.as_ref())),
+                F::ItemOnline => i(|x| o(x.online.as_ref())),
+                F::ItemSuperior => i(|x| o(x.superior.as_ref())),
+                F::ItemFee => i(|x| o(x.fee.as_ref())),
+                F::StepCode
+                | F::WaiverRule
+                | F::WaiverReason
+                | F::WaiverApprovedBy
+                | F::CitText
+                | F::CitArticle
+                | F::StatId
+                | F::StatTitle
+                | F::StatLevel
+                | F::StatJurisdiction
+                | F::StatNumber
+                | F::SharedName
+                | F::SharedProvider
+                | F::SharedChannel
+                | F::CertName
+                | F::CertIssuer
+                | F::CoverKept
+                | F::CoverBasis => Src::Field(slot, field),
+                _ => return None,
+            }
+        }
+    })
+}
+
+fn num(e: &CExpr) -> Option<Num> {
+    use Field as F;
+    Some(match e {
+        CExpr::Int(n) => Num::Int(*n),
+        CExpr::Date(d) => Num::Date(*d),
+        CExpr::AsOf => Num::AsOf,
+        CExpr::Var(slot) => Num::Var(*slot),
+        _ => {
+            let (slot, field) = var_field(e)?;
+            let i = |get: fn(&Item) -> Option<i64>| Num::Item(slot, get);
+            let s = |get: fn(&Statute) -> Option<Date>| Num::Statute(slot, get);
+            match field {
+                F::ItemLegalDays => i(|x| x.legal_days.as_ref().map(|v| v.value)),
+                F::ItemPromisedDays => i(|x| x.promised_days.as_ref().map(|v| v.value)),
+                F::ItemVisits => i(|x| x.visits.as_ref().map(|v| v.value)),
+                F::ItemSteps => i(|x| x.steps.as_ref().map(|v| v.value)),
+                F::StatInForce => s(|x| x.in_force),
+                F::StatRepealed => s(|x| x.repealed),
+                F::WaiverExpires => Num::WaiverExpires(slot),
+                _ => return None,
+            }
+        }
+    })
+}
+
+fn len(e: &CExpr) -> Option<Len> {
+    use Field as F;
+    let (slot, field) = var_field(e)?;
+    Some(match field {
+        F::MatBasis => Len::Material(slot, |x| x.basis.len()),
+        F::MatWaivers => Len::Material(slot, |x| x.waivers.len()),
+        F::ItemBasis => Len::Item(slot, |x| x.basis.len()),
+        F::ItemMaterials => Len::Item(slot, |x| x.materials.len()),
+        F::ItemWaivers => Len::Item(slot, |x| x.waivers.len()),
+        F::ItemDepartments => Len::Item(slot, |x| x.departments.len()),
+        F::ItemComplex => Len::Item(slot, |x| x.complex.len()),
+        _ => return None,
+    })
+}
+
+/// Lowers, in place, every condition of `e` that is tested as one: those of quantifiers and of
+/// `if`, and the operands of `and`, `or` and `not` met on the way.
+pub fn lower_within(e: &mut CExpr) {
+    for_each_child_mut(e, &mut |c, tested| if tested { lower_condition(c) } else { lower_within(c) });
+}
+
+/// Undoes [`lower_within`]: every lowered condition in `e` back to the expression it came from
+/// (tests compare the two).
+pub fn restore(e: &mut CExpr) {
+    if let CExpr::Cond(c) = e {
+        let orig = std::mem::replace(&mut c.1, CExpr::Bool(false));
+        *e = orig;
+    }
+    for_each_child_mut(e, &mut |c, _| restore(c));
+}
+
+/// Calls `f` on each direct sub-expression of `e`, and whether it is tested as a condition.
+fn for_each_child_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr, bool)) {
+    match e {
+        CExpr::Bool(_)
+        | CExpr::Int(_)
+        | CExpr::Str(_)
+        | CExpr::Date(_)
+        | CExpr::Regex(_)
+        | CExpr::Var(_)
+        | CExpr::AsOf
+        | CExpr::Items
+        | CExpr::Chains
+        | CExpr::Cond(_) => {}
+        CExpr::List(v) | CExpr::Call(_, v) => v.iter_mut().for_each(|c| f(c, false)),
+        CExpr::Field(a, _) | CExpr::Unwrap(a, _) | CExpr::Not(a) | CExpr::Neg(a) => f(a, false),
+        CExpr::Bin(_, a, b) => {
+            f(a, false);
+            f(b, false);
+        }
+        CExpr::Quant(_, _, l, c) => {
+            f(l, false);
+            f(c, true);
+        }
+        CExpr::Lookup(q) => {
+            f(&mut q.list, false);
+            f(&mut q.key, false);
+            f(&mut q.cond, true);
+        }
+        CExpr::If(c, a, b) => {
+            f(c, true);
+            f(a, false);
+            f(b, false);
+        }
+    }
+}
+
+/// Lowers `e`, a condition, in place (and the conditions within it).
+pub fn lower_condition(e: &mut CExpr) {
+    lower_within(e);
+    if let Some(c) = lower(e) {
+        let orig = std::mem::replace(e, CExpr::Bool(false));
+        *e = CExpr::Cond(Box::new((c, orig)));
+    }
+}
+
+/// Undoes the lowering in every rule and list of `program`: the conditions as written, tested
+/// by the general evaluator. Tests compare the two programs' reports.
+pub fn restore_program(program: &mut super::Program) {
+    let steps = program.rules.iter_mut().map(|r| &mut r.steps).chain(program.lists.iter_mut().map(|l| &mut l.steps));
+    for steps in steps {
+        for s in steps.iter_mut() {
+            match s {
+                super::Step::For(_, e) | super::Step::Let(_, e) | super::Step::When(e) => restore(e),
+            }
+        }
+    }
+}
