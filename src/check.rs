@@ -9,8 +9,10 @@
 //! **Phase 2** deals with the items whose findings can depend on other files: items whose code
 //! another item also uses (when an enabled rule calls `same_code`) and items a chain names, with
 //! the chains (when a chain rule is enabled). Each is cut out of its file again at its line start
-//! and parsed alone; together they form a small corpus on which every rule runs, and their
-//! phase-1 findings are replaced. Connected items (a chain and its steps, items sharing a code)
+//! and parsed alone; together they form a small corpus on which the rules that look beyond an
+//! item run again (`same_code`, chain rules, and `used`, which counts the waivers phase 1 found
+//! used on the same items), and those rules' phase-1 findings on them are replaced; the other
+//! rules' findings do not depend on other files and stand. Connected items (a chain and its steps, items sharing a code)
 //! are always checked together, in batches of at most [`BATCH`] pieces, so memory stays bounded
 //! whatever the corpus size. An item that cannot be parsed alone (an alias to an anchor outside
 //! it, a flow sequence after non-ASCII text on its line) is taken from its whole file instead.
@@ -35,6 +37,7 @@ use crate::corpus::model::{Chain, Item, ListFile};
 use crate::corpus::reference::References;
 use crate::corpus::{self, Corpus, Discovery, yaml};
 use crate::diag::{Problems, SourceError};
+use crate::eval::value::Owner;
 use crate::eval::{self, RunOptions};
 use crate::report::{Diagnostic, Report, Sources, Summary};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
@@ -85,6 +88,9 @@ struct FileResult {
     item_pieces: Vec<Piece>,
     /// Per chain: where it is written and the hashes of its steps' codes.
     chains: Vec<(Piece, Vec<u64>)>,
+    /// The waivers that waive a finding of a rule phase 2 does not run again, by item (empty
+    /// when no cross-file rule is enabled): phase 2 counts them as used.
+    used: Vec<(Owner, u32)>,
     list: Option<ListFile>,
     note: Option<String>,
 }
@@ -134,6 +140,9 @@ pub fn check<'a>(
     if batches.is_empty() {
         diagnostics = files.iter_mut().flat_map(|f| std::mem::take(&mut f.diagnostics)).collect();
     } else {
+        let rerun = reruns(program);
+        let rerun_ids: HashSet<&str> =
+            program.rules.iter().zip(&rerun).filter(|(_, again)| **again).map(|(r, _)| r.id.as_str()).collect();
         let replaced: HashSet<(u32, u32)> = batches
             .iter()
             .flatten()
@@ -145,14 +154,12 @@ pub fn check<'a>(
         diagnostics = Vec::new();
         for (fi, f) in files.iter_mut().enumerate() {
             let fi = u32::try_from(fi).unwrap_or(u32::MAX);
-            diagnostics.extend(
-                std::mem::take(&mut f.diagnostics)
-                    .into_iter()
-                    .filter(|dg| dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i)))),
-            );
+            diagnostics.extend(std::mem::take(&mut f.diagnostics).into_iter().filter(|dg| {
+                dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i))) || !rerun_ids.contains(&*dg.rule)
+            }));
         }
         for batch in &batches {
-            diagnostics.extend(check_batch(d, refs, program, opts, &files, batch)?);
+            diagnostics.extend(check_batch(d, refs, program, opts, &files, batch, &rerun)?);
         }
         sort(&mut diagnostics);
     }
@@ -192,6 +199,13 @@ struct Cross {
     chains: bool,
 }
 
+/// The rules phase 2 runs again: those that look beyond the item (`same_code`, chains) and those
+/// that need the others' outcome (`used`). The others' findings on an item do not depend on other
+/// files: phase 1's stand.
+fn reruns(program: &Program) -> Vec<bool> {
+    program.rules.iter().map(|r| r.second_phase || matches!(r.scope(), Scope::SameCode | Scope::Chain)).collect()
+}
+
 impl Cross {
     fn any(self) -> bool {
         self.same_code || self.chains
@@ -224,6 +238,19 @@ fn check_file(
     // Chains name items of other files: they are checked in phase 2.
     let chains = std::mem::take(&mut corpus.chains);
     let findings = eval::run(program, &corpus, refs, opts.run);
+    let used = if cross.any() {
+        let rerun = reruns(program);
+        let mut used: Vec<(Owner, u32)> = findings
+            .iter()
+            .filter(|f| !rerun.get(f.rule).copied().unwrap_or(true))
+            .filter_map(|f| f.waived_by)
+            .collect();
+        used.sort_unstable();
+        used.dedup();
+        used
+    } else {
+        Vec::new()
+    };
     let report = Report::with_edits(&corpus, refs, program, &findings, opts.with_edits);
     let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
     let mut diagnostics = report.diagnostics;
@@ -248,6 +275,7 @@ fn check_file(
         codes: corpus.items.iter().map(|it| code_hash(&it.code.value)).collect(),
         item_pieces,
         chains: chain_pieces,
+        used,
         list: std::mem::take(&mut corpus.lists).into_iter().next(),
         note: std::mem::take(&mut corpus.notes).into_iter().next(),
     };
@@ -383,8 +411,7 @@ type FilePieces = Result<Vec<(usize, Loaded, u32)>, Vec<SourceError>>;
 
 /// Cuts `p` out of `src`: the text before the piece on its first line becomes spaces, so the
 /// piece parses alone and every offset and column stays what it was in the file.
-fn cut(src: &SourceFile, p: Piece) -> Option<SourceFile> {
-    let text = src.text();
+fn cut(name: &str, text: &str, p: Piece) -> Option<SourceFile> {
     let prefix = text.get(p.line_start as usize..p.start as usize)?;
     if !prefix.is_ascii() {
         return None;
@@ -400,12 +427,15 @@ fn cut(src: &SourceFile, p: Piece) -> Option<SourceFile> {
     let mut cut = String::with_capacity(prefix.len().saturating_add(body.len()));
     cut.extend(std::iter::repeat_n(' ', prefix.len()));
     cut.push_str(body);
-    Some(SourceFile::fragment(src.name(), cut, p.line as usize))
+    Some(SourceFile::fragment(name, cut, p.line as usize))
 }
 
-/// Loads piece `node` of file `src` (list `list`) as file `id` of the phase-2 corpus.
+/// Loads piece `node` of file `name` (text `text`, list `list`) as file `id` of the phase-2
+/// corpus.
+#[allow(clippy::too_many_arguments, reason = "one piece and where it comes from")]
 fn load_piece(
-    src: &SourceFile,
+    name: &str,
+    text: &str,
     refs: &References,
     list: &ListFile,
     p: Piece,
@@ -413,7 +443,7 @@ fn load_piece(
     id: FileId,
     code: Option<u64>,
 ) -> Option<Loaded> {
-    let frag = cut(src, p)?;
+    let frag = cut(name, text, p)?;
     let root = yaml::parse(&frag, id, yaml::Limits::default()).ok().flatten()?;
     let loader = Loader::new(&frag, &refs.registry, id.0, LoadOptions::default());
     match node {
@@ -435,6 +465,7 @@ fn check_batch(
     opts: &CheckOptions<'_>,
     files: &[FileResult],
     batch: &[Node],
+    rerun: &[bool],
 ) -> Result<Vec<Diagnostic>, Problems> {
     // The files of the batch, each read once (in parallel); pieces keep the batch's order.
     let mut by_file: Vec<(u32, Vec<(usize, Node)>)> = Vec::new();
@@ -450,7 +481,7 @@ fn check_batch(
             let Some((f, list)) = files.get(*fi as usize).and_then(|f| Some((f, f.list.as_ref()?))) else {
                 return Ok(Vec::new());
             };
-            let (src, _) = d.read(*fi as usize, opts.overrides).map_err(|e| vec![e])?;
+            let (name, text) = d.read_text(*fi as usize, opts.overrides).map_err(|e| vec![e])?;
             let mut whole: Option<Corpus> = None;
             let mut out = Vec::with_capacity(nodes.len());
             for &(k, n) in nodes {
@@ -461,7 +492,8 @@ fn check_batch(
                     }
                     Node::Chain { chain, .. } => (f.chains.get(chain as usize).map(|(p, _)| *p), None),
                 };
-                let piece = p.and_then(|p| load_piece(&src, refs, list, p, n, id, code).map(|l| (l, p.line_start)));
+                let piece =
+                    p.and_then(|p| load_piece(&name, &text, refs, list, p, n, id, code).map(|l| (l, p.line_start)));
                 let (l, base) = match piece {
                     Some(x) => x,
                     // Not parseable alone: take it from the whole file, parsed once.
@@ -495,6 +527,7 @@ fn check_batch(
     let mut lists = Vec::with_capacity(batch.len());
     let mut items = Vec::new();
     let mut chains = Vec::new();
+    let mut used = HashSet::new();
     // Per phase-2 file: (file in the corpus, its offset there, the item's index in its file).
     let mut origin: Vec<(FileId, u32, Option<u32>)> = Vec::with_capacity(batch.len());
     let mut pieces: Vec<(usize, Loaded, u32)> = corpus::all_or_problems(loaded)?.into_iter().flatten().collect();
@@ -514,6 +547,14 @@ fn check_batch(
             Loaded::Item(src, mut it) => {
                 relocate_item(&mut it, id);
                 sources.push(src);
+                // The waivers phase 1 found used on this item.
+                if let (Some(f), Some(ii), Ok(k)) =
+                    (files.get(n.file() as usize), item_index, u32::try_from(items.len()))
+                {
+                    let from = f.used.partition_point(|(o, _)| o.item < ii);
+                    let of_item = f.used.get(from..).unwrap_or_default().iter().take_while(|(o, _)| o.item == ii);
+                    used.extend(of_item.map(|&(o, w)| (Owner { item: k, ..o }, w)));
+                }
                 items.push(*it);
             }
             Loaded::Chain(src, mut c) => {
@@ -524,7 +565,8 @@ fn check_batch(
         }
     }
     let corpus = Corpus::from_parts(SourceMap::from_files(sources), lists, items, chains);
-    let findings = eval::run(program, &corpus, refs, opts.run);
+    let again = |r: usize| rerun.get(r).copied().unwrap_or(true);
+    let findings = eval::run_part(program, &corpus, refs, opts.run, &again, &used);
     let report = Report::with_edits(&corpus, refs, program, &findings, opts.with_edits);
     let mut out = report.diagnostics;
     for dg in &mut out {

@@ -16,6 +16,7 @@ pub mod normalize;
 pub mod reference;
 pub mod yaml;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -206,14 +207,37 @@ impl Discovery {
         index: usize,
         overrides: &HashMap<PathBuf, String>,
     ) -> Result<(SourceFile, Option<String>), SourceError> {
-        let Some((path, _)) = self.files.get(index) else {
-            return Err(SourceError::new("qingdan::io", tr!("没有第 {} 个文件", "no file number {}", index))
-                .help(tr!("这是 qingdan 的缺陷，请报告", "this is a bug in qingdan; please report it")));
-        };
+        let path = self.path(index)?;
         match overrides.get(path) {
             Some(text) => Ok((SourceFile::new(path.display().to_string(), text.as_str()), None)),
             None => read_text_within(path, self.limits.max_file_bytes),
         }
+    }
+
+    fn path(&self, index: usize) -> Result<&PathBuf, SourceError> {
+        self.files.get(index).map(|(path, _)| path).ok_or_else(|| {
+            SourceError::new("qingdan::io", tr!("没有第 {} 个文件", "no file number {}", index))
+                .help(tr!("这是 qingdan 的缺陷，请报告", "this is a bug in qingdan; please report it"))
+        })
+    }
+
+    /// The name and text of file `index`, decoded as [`Discovery::read`] does, without a line
+    /// table: the streaming check cuts items out of it again.
+    pub fn read_text(
+        &self,
+        index: usize,
+        overrides: &HashMap<PathBuf, String>,
+    ) -> Result<(String, Arc<str>), SourceError> {
+        let path = self.path(index)?;
+        let name = path.display().to_string();
+        let text = match overrides.get(path) {
+            Some(text) => Arc::from(text.as_str()),
+            None => {
+                let bytes = read_bytes_within(path, self.limits.max_file_bytes)?;
+                Arc::from(decode_text(&name, &bytes)?.0)
+            }
+        };
+        Ok((name, text))
     }
 
     /// The jurisdiction and code pattern list file `index` is checked with: its own corpus
@@ -376,6 +400,14 @@ pub fn read_text(path: &Path) -> Result<(SourceFile, Option<String>), SourceErro
 /// [`read_text`] with a given size limit. The limit holds for pipes and devices too, whose size
 /// is not known in advance: at most `max_bytes + 1` bytes are ever read.
 pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Option<String>), SourceError> {
+    let name = path.display().to_string();
+    let bytes = read_bytes_within(path, max_bytes)?;
+    let (text, note) = decode_text(&name, &bytes)?;
+    Ok((SourceFile::new(name, text), note))
+}
+
+/// The bytes of a file, refused beyond `max_bytes` (see [`read_text_within`]).
+fn read_bytes_within(path: &Path, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
     use std::io::Read as _;
 
     let too_large = |len: String| {
@@ -406,11 +438,17 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > max_bytes {
         return Err(too_large(tr!("超过 {}", "over {}", max_bytes)));
     }
-    decode(&path.display().to_string(), &bytes)
+    Ok(bytes)
 }
 
 /// Decodes bytes as SPEC §2.7 asks: never read as garbage.
 pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), SourceError> {
+    let (text, note) = decode_text(name, bytes)?;
+    Ok((SourceFile::new(name, text), note))
+}
+
+/// [`decode`] without the line table: the text, and the note on its encoding.
+fn decode_text<'b>(name: &str, bytes: &'b [u8]) -> Result<(Cow<'b, str>, Option<String>), SourceError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // The fast check first; std's, which says where the text stops being UTF-8, when it fails.
     let utf8 = match simdutf8::basic::from_utf8(bytes) {
@@ -418,14 +456,14 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), 
         Err(_) => std::str::from_utf8(bytes),
     };
     match utf8 {
-        Ok(text) if !text.contains('\0') => return Ok((SourceFile::new(name, text), None)),
+        Ok(text) if !text.contains('\0') => return Ok((Cow::Borrowed(text), None)),
         Ok(_) => {}
         Err(utf8_err) => {
             if let Some((enc, _)) = encoding_rs::Encoding::for_bom(bytes) {
                 let (text, had_errors) = enc.decode_with_bom_removal(bytes);
                 if !had_errors {
                     let note = tr!("`{}` 按 {} 编码读取", "`{}` was decoded as {}", name, enc.name());
-                    return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
+                    return Ok((Cow::Owned(text.into_owned()), Some(note)));
                 }
             }
             if let Some(text) = encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
@@ -436,7 +474,7 @@ pub fn decode(name: &str, bytes: &[u8]) -> Result<(SourceFile, Option<String>), 
                     "`{}` is not UTF-8; it was decoded as GB18030 (a superset of GBK); consider saving it as UTF-8",
                     name
                 );
-                return Ok((SourceFile::new(name, text.into_owned()), Some(note)));
+                return Ok((Cow::Owned(text.into_owned()), Some(note)));
             }
             let at = utf8_err.valid_up_to();
             let line = bytes.get(..at).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()).saturating_add(1);

@@ -131,6 +131,22 @@ const LOOKUP_FROM: usize = 16;
 /// Runs every enabled rule on the corpus.
 #[must_use]
 pub fn run(program: &Program, corpus: &Corpus, refs: &References, opts: &RunOptions) -> Vec<Finding> {
+    run_part(program, corpus, refs, opts, &|_| true, &HashSet::new())
+}
+
+/// [`run`], of the enabled first-phase rules only those `first` accepts (every enabled rule that
+/// needs the others' outcome still runs), counting the waivers in `used` as used besides those
+/// that waive a finding of this run. The streaming check's phase 2 runs again only what other
+/// files can change, with what phase 1 found on the same items.
+#[must_use]
+pub fn run_part(
+    program: &Program,
+    corpus: &Corpus,
+    refs: &References,
+    opts: &RunOptions,
+    first: &dyn Fn(usize) -> bool,
+    used: &HashSet<(Owner, u32)>,
+) -> Vec<Finding> {
     let cx = Ctx { corpus, refs, program, opts, used: None };
     let enabled = |phase2: bool| -> Vec<usize> {
         program
@@ -139,14 +155,16 @@ pub fn run(program: &Program, corpus: &Corpus, refs: &References, opts: &RunOpti
             .enumerate()
             .filter(|(i, r)| r.second_phase == phase2 && opts.levels.get(*i).copied().flatten().is_some())
             .map(|(i, _)| i)
+            .filter(|&i| phase2 || first(i))
             .collect()
     };
     let first = enabled(false);
     let mut findings = run_rules(&cx, &first);
-    let used = apply_waivers(corpus, program, opts, &mut findings);
+    let mut waived = apply_waivers(corpus, program, opts, &mut findings);
+    waived.extend(used.iter().copied());
     let second = enabled(true);
     if !second.is_empty() {
-        let cx2 = Ctx { used: Some(&used), ..cx };
+        let cx2 = Ctx { used: Some(&waived), ..cx };
         findings.extend(run_rules(&cx2, &second));
     }
     sort(&mut findings, program);
