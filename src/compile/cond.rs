@@ -1,7 +1,7 @@
 //! Conditions lowered once for the evaluator.
 //!
 //! A rule's conditions are tested on every element a `for` runs over: for most rules that is
-//! every material of every item, and testing them is most of what checking costs. The shapes
+//! every material of every item, and testing them is a large part of what the rules cost. The shapes
 //! they are made of — `and`, `or`, `not`, and `==`, `!=`, `in`, `matches`, `exists`, `empty`
 //! on fields such as `(m.kind ?? "其他")` — are lowered here into a form whose field reads are
 //! resolved ahead (which record, which field, which literal set), so that testing one does not

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use super::{Exec, R, Value};
 use crate::compile::cond::{Cond, Leaf, Len, Num, Src, Text};
 use crate::compile::types::Field;
-use crate::corpus::model::Date;
+use crate::corpus::model::{Date, Item, Material};
 use crate::syntax::ast::BinOp;
 
 /// A number or a date read in place.
@@ -125,10 +125,7 @@ impl<'a> Exec<'a, '_> {
                 Value::Absent => None,
                 _ => return None,
             },
-            Num::Item(slot, get) => match self.env.get(*slot)? {
-                Value::Item(i) => get(self.cx.corpus.items.get(*i as usize)?).map(Scalar::Int),
-                _ => return None,
-            },
+            Num::Item(slot, get) => get(self.item_in(*slot)?).map(Scalar::Int),
             Num::Statute(slot, get) => match self.env.get(*slot)? {
                 Value::Statute(s) => get(s).map(Scalar::Date),
                 _ => return None,
@@ -153,30 +150,40 @@ impl<'a> Exec<'a, '_> {
 
     fn text_nested(&self, t: &'a Text) -> Option<Option<&'a str>> {
         match t {
-            Text::One(s) => self.src(s),
-            Text::Or(s, default) => Some(Some(self.src(s)?.unwrap_or(default))),
             Text::Coalesce(a, b) => match self.text(a)? {
                 Some(s) => Some(Some(s)),
                 None => self.text(b),
             },
             // Absent where the checker proved it present is an error: the expression says so.
             Text::Unwrap(a) => Some(Some(self.text(a)??)),
+            Text::One(_) | Text::Or(..) => self.text(t),
+        }
+    }
+
+    /// The material in variable `slot`, if it holds one.
+    #[inline(always)]
+    fn material_in(&self, slot: usize) -> Option<&'a Material> {
+        match self.env.get(slot)? {
+            Value::Material(i, m) => self.cx.corpus.items.get(*i as usize)?.materials.get(*m as usize),
+            _ => None,
+        }
+    }
+
+    /// The item in variable `slot`, if it holds one.
+    #[inline(always)]
+    fn item_in(&self, slot: usize) -> Option<&'a Item> {
+        match self.env.get(slot)? {
+            Value::Item(i) => self.cx.corpus.items.get(*i as usize),
+            _ => None,
         }
     }
 
     #[inline(always)]
     fn src(&self, s: &'a Src) -> Option<Option<&'a str>> {
-        let corpus = self.cx.corpus;
         match s {
             Src::Lit(s) => Some(Some(s)),
-            Src::Material(slot, get) => match self.env.get(*slot)? {
-                Value::Material(i, m) => Some(get(corpus.items.get(*i as usize)?.materials.get(*m as usize)?)),
-                _ => None,
-            },
-            Src::Item(slot, get) => match self.env.get(*slot)? {
-                Value::Item(i) => Some(get(corpus.items.get(*i as usize)?)),
-                _ => None,
-            },
+            Src::Material(slot, get) => Some(get(self.material_in(*slot)?)),
+            Src::Item(slot, get) => Some(get(self.item_in(*slot)?)),
             Src::Var(slot) => match self.env.get(*slot)? {
                 Value::Absent => Some(None),
                 Value::Str(Cow::Borrowed(s)) => Some(Some(s)),
@@ -187,16 +194,9 @@ impl<'a> Exec<'a, '_> {
     }
 
     fn len(&self, n: Len) -> Option<usize> {
-        let corpus = self.cx.corpus;
         match n {
-            Len::Material(slot, get) => match self.env.get(slot)? {
-                Value::Material(i, m) => Some(get(corpus.items.get(*i as usize)?.materials.get(*m as usize)?)),
-                _ => None,
-            },
-            Len::Item(slot, get) => match self.env.get(slot)? {
-                Value::Item(i) => Some(get(corpus.items.get(*i as usize)?)),
-                _ => None,
-            },
+            Len::Material(slot, get) => Some(get(self.material_in(slot)?)),
+            Len::Item(slot, get) => Some(get(self.item_in(slot)?)),
         }
     }
 }
