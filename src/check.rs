@@ -118,12 +118,13 @@ pub fn check<'a>(
     }
     let cross = Cross { same_code: scopes.contains(&Scope::SameCode), chains: scopes.contains(&Scope::Chain) };
 
+    let rerun = reruns(program);
     let mut files = corpus::all_or_problems(
         (0..d.file_count())
             .into_par_iter()
             .map(|i| {
                 (opts.tick)();
-                check_file(d, refs, program, opts, i, cross)
+                check_file(d, refs, program, opts, i, cross, &rerun)
             })
             .collect(),
     )?;
@@ -140,7 +141,6 @@ pub fn check<'a>(
     if batches.is_empty() {
         diagnostics = files.iter_mut().flat_map(|f| std::mem::take(&mut f.diagnostics)).collect();
     } else {
-        let rerun = reruns(program);
         let rerun_ids: HashSet<&str> =
             program.rules.iter().zip(&rerun).filter(|(_, again)| **again).map(|(r, _)| r.id.as_str()).collect();
         let replaced: HashSet<(u32, u32)> = batches
@@ -233,13 +233,13 @@ fn check_file(
     opts: &CheckOptions<'_>,
     index: usize,
     cross: Cross,
+    rerun: &[bool],
 ) -> Result<FileResult, Vec<SourceError>> {
     let mut corpus = d.load_alone(index, refs, opts.overrides)?;
     // Chains name items of other files: they are checked in phase 2.
     let chains = std::mem::take(&mut corpus.chains);
     let findings = eval::run(program, &corpus, refs, opts.run);
     let used = if cross.any() {
-        let rerun = reruns(program);
         let mut used: Vec<(Owner, u32)> = findings
             .iter()
             .filter(|f| !rerun.get(f.rule).copied().unwrap_or(true))

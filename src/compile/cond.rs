@@ -55,6 +55,8 @@ pub enum Leaf {
     Flag(usize, Field),
     /// `exists(c.statute)` (`true`) or `empty(c.statute)` (`false`) of the citation in a variable.
     StatuteExists(usize, bool),
+    /// `exists(v)` (`true`) or `empty(v)` (`false`) of a variable, whatever it holds.
+    VarExists(usize, bool),
 }
 
 /// Where a number or a date comes from.
@@ -71,6 +73,8 @@ pub enum Num {
     Statute(usize, fn(&Statute) -> Option<Date>),
     /// The expiry of the waiver in a variable.
     WaiverExpires(usize),
+    /// `count(v)` of a variable holding a list.
+    Count(usize),
 }
 
 /// Where a text comes from: one place, one place or a literal (`m.kind ?? "其他"`, the most
@@ -154,6 +158,7 @@ fn lower_any(e: &CExpr) -> Cond {
         CExpr::Call(b @ (Builtin::Exists | Builtin::Empty), args) => {
             let exists = *b == Builtin::Exists;
             match args.as_slice() {
+                [CExpr::Var(slot)] => leaf(Some(Leaf::VarExists(*slot, exists))),
                 [a] => leaf(
                     text(a)
                         .map(|t| Leaf::TextExists(t, exists))
@@ -286,6 +291,10 @@ fn num(e: &CExpr) -> Option<Num> {
         CExpr::Date(d) => Num::Date(*d),
         CExpr::AsOf => Num::AsOf,
         CExpr::Var(slot) => Num::Var(*slot),
+        CExpr::Call(Builtin::Count, args) => match args.as_slice() {
+            [CExpr::Var(slot)] => Num::Count(*slot),
+            _ => return None,
+        },
         _ => {
             let (slot, field) = var_field(e)?;
             let i = |get: fn(&Item) -> Option<i64>| Num::Item(slot, get);

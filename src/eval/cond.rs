@@ -102,6 +102,8 @@ impl<'a> Exec<'a, '_> {
                     _ => return None,
                 },
             },
+            Leaf::VarExists(slot, true) => !self.env.get(*slot)?.is_absent(),
+            Leaf::VarExists(slot, false) => super::empty(self.env.get(*slot)?),
             Leaf::StatuteExists(slot, exists) => match self.env.get(*slot)? {
                 Value::Citation(o, c) => {
                     let known = self.citation(*o, *c).ok()?.statute.and_then(|s| self.cx.refs.registry.get(s));
@@ -128,6 +130,10 @@ impl<'a> Exec<'a, '_> {
             Num::Item(slot, get) => get(self.item_in(*slot)?).map(Scalar::Int),
             Num::Statute(slot, get) => match self.env.get(*slot)? {
                 Value::Statute(s) => get(s).map(Scalar::Date),
+                _ => return None,
+            },
+            Num::Count(slot) => match self.env.get(*slot)? {
+                Value::List(l) => Some(Scalar::Int(i64::try_from(l.len()).ok()?)),
                 _ => return None,
             },
             Num::WaiverExpires(slot) => match self.env.get(*slot)? {
