@@ -331,7 +331,7 @@ fn len(e: &CExpr) -> Option<Len> {
 /// Lowers, in place, every condition of `e` that is tested as one: those of quantifiers and of
 /// `if`, and the operands of `and`, `or` and `not` met on the way.
 pub fn lower_within(e: &mut CExpr) {
-    for_each_child_mut(e, &mut |c, tested| if tested { lower_condition(c) } else { lower_within(c) });
+    e.for_each_child_mut(&mut |c, tested| if tested { lower_condition(c) } else { lower_within(c) });
 }
 
 /// Undoes [`lower_within`]: every lowered condition in `e` back to the expression it came from
@@ -341,43 +341,7 @@ pub fn restore(e: &mut CExpr) {
         let orig = std::mem::replace(&mut c.1, CExpr::Bool(false));
         *e = orig;
     }
-    for_each_child_mut(e, &mut |c, _| restore(c));
-}
-
-/// Calls `f` on each direct sub-expression of `e`, and whether it is tested as a condition.
-fn for_each_child_mut(e: &mut CExpr, f: &mut dyn FnMut(&mut CExpr, bool)) {
-    match e {
-        CExpr::Bool(_)
-        | CExpr::Int(_)
-        | CExpr::Str(_)
-        | CExpr::Date(_)
-        | CExpr::Regex(_)
-        | CExpr::Var(_)
-        | CExpr::AsOf
-        | CExpr::Items
-        | CExpr::Chains
-        | CExpr::Cond(_) => {}
-        CExpr::List(v) | CExpr::Call(_, v) => v.iter_mut().for_each(|c| f(c, false)),
-        CExpr::Field(a, _) | CExpr::Unwrap(a, _) | CExpr::Not(a) | CExpr::Neg(a) => f(a, false),
-        CExpr::Bin(_, a, b) => {
-            f(a, false);
-            f(b, false);
-        }
-        CExpr::Quant(_, _, l, c) => {
-            f(l, false);
-            f(c, true);
-        }
-        CExpr::Lookup(q) => {
-            f(&mut q.list, false);
-            f(&mut q.key, false);
-            f(&mut q.cond, true);
-        }
-        CExpr::If(c, a, b) => {
-            f(c, true);
-            f(a, false);
-            f(b, false);
-        }
-    }
+    e.for_each_child_mut(&mut |c, _| restore(c));
 }
 
 /// Lowers `e`, a condition, in place (and the conditions within it).

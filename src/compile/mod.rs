@@ -107,6 +107,44 @@ impl CExpr {
         }
     }
 
+    /// [`CExpr::for_each_child`], mutably, telling `f` whether the sub-expression is tested as a
+    /// condition (that of a quantifier or an `if`): the walk [`cond`] lowers conditions with. A
+    /// condition already lowered is not entered.
+    pub fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut CExpr, bool)) {
+        match self {
+            CExpr::Bool(_)
+            | CExpr::Int(_)
+            | CExpr::Str(_)
+            | CExpr::Date(_)
+            | CExpr::Regex(_)
+            | CExpr::Var(_)
+            | CExpr::AsOf
+            | CExpr::Items
+            | CExpr::Chains
+            | CExpr::Cond(_) => {}
+            CExpr::List(v) | CExpr::Call(_, v) => v.iter_mut().for_each(|c| f(c, false)),
+            CExpr::Field(a, _) | CExpr::Unwrap(a, _) | CExpr::Not(a) | CExpr::Neg(a) => f(a, false),
+            CExpr::Bin(_, a, b) => {
+                f(a, false);
+                f(b, false);
+            }
+            CExpr::Quant(_, _, l, c) => {
+                f(l, false);
+                f(c, true);
+            }
+            CExpr::Lookup(q) => {
+                f(&mut q.list, false);
+                f(&mut q.key, false);
+                f(&mut q.cond, true);
+            }
+            CExpr::If(c, a, b) => {
+                f(c, true);
+                f(a, false);
+                f(b, false);
+            }
+        }
+    }
+
     /// Whether the expression reads the variable in `slot`.
     #[must_use]
     pub fn mentions(&self, slot: usize) -> bool {
