@@ -67,9 +67,9 @@ pub struct Checked<'a> {
 
 /// Where an item or a chain is written: from the start of its first line to its end.
 #[derive(Debug, Clone, Copy)]
-struct Piece {
+pub(crate) struct Piece {
     /// Byte offset of the start of the line the piece starts on.
-    line_start: u32,
+    pub(crate) line_start: u32,
     /// Byte offset where the piece itself starts (after `- ` and indentation).
     start: u32,
     end: u32,
@@ -213,7 +213,7 @@ impl Cross {
 }
 
 /// The piece of `text` that `span` covers, from the start of its line.
-fn piece(src: &SourceFile, span: Span) -> Piece {
+pub(crate) fn piece(src: &SourceFile, span: Span) -> Piece {
     let text = src.text();
     let start = span.start as usize;
     let line_start = text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |i| i.saturating_add(1));
@@ -411,7 +411,7 @@ type FilePieces = Result<Vec<(usize, Loaded, u32)>, Vec<SourceError>>;
 
 /// Cuts `p` out of `src`: the text before the piece on its first line becomes spaces, so the
 /// piece parses alone and every offset and column stays what it was in the file.
-fn cut(name: &str, text: &str, p: Piece) -> Option<SourceFile> {
+pub(crate) fn cut(name: &str, text: &str, p: Piece) -> Option<SourceFile> {
     let prefix = text.get(p.line_start as usize..p.start as usize)?;
     if !prefix.is_ascii() {
         return None;

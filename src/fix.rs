@@ -12,10 +12,11 @@ use similar::TextDiff;
 
 use crate::corpus::Corpus;
 use crate::corpus::load::key_for;
+use crate::corpus::model::Material;
 use crate::corpus::yaml::{self, Node, NodeKind};
 use crate::diag::SourceError;
 use crate::eval::FixSuggestion;
-use crate::source::{FileId, SourceFile};
+use crate::source::{FileId, SourceFile, Span};
 use crate::tr;
 
 /// One replacement of `start..end` (bytes) by `text`.
@@ -136,18 +137,70 @@ fn set_field(text: &str, node: &Node, field: &str, value: &str) -> Option<(usize
     }
 }
 
-/// Parsed files, so that many fixes in one file parse it once.
-#[derive(Default)]
+/// Parsed items and files, so that many fixes in one place parse it once. A fix needs the node of
+/// one material: the item holding it is cut out of its file and parsed alone, as the streaming
+/// check's phase 2 does — a few items' work rather than the whole file's for every file with a
+/// fix. An item that cannot be parsed alone (see [`crate::check`]) is found in its whole file,
+/// parsed once.
 pub struct Trees {
-    roots: std::collections::HashMap<FileId, Option<Node>>,
+    items: std::collections::HashMap<(FileId, u32), Option<Node>>,
+    files: std::collections::HashMap<FileId, Option<Node>>,
+    /// Items parsed alone (false: whole files only, which tests compare with).
+    alone: bool,
+}
+
+impl Default for Trees {
+    fn default() -> Self {
+        Trees { items: std::collections::HashMap::new(), files: std::collections::HashMap::new(), alone: true }
+    }
 }
 
 impl Trees {
-    fn get<'s, 'c>(&'s mut self, corpus: &'c Corpus, file: FileId) -> Option<(&'c SourceFile, &'s Node)> {
+    /// The text holding material `mat` of item `item`, and the material's node.
+    fn material<'s, 'c>(
+        &'s mut self,
+        corpus: &'c Corpus,
+        item: u32,
+        mat: &Material,
+    ) -> Option<(&'c SourceFile, &'s Node)> {
+        let (file, start, end) = (mat.span.file, mat.span.start, mat.span.end);
         let src = corpus.sources.get(file)?;
+        let key = (file, item);
+        let alone = self.alone;
+        let alone = self.items.entry(key).or_insert_with(|| {
+            corpus.items.get(item as usize).filter(|_| alone).and_then(|it| parse_alone(src, it.span))
+        });
+        if alone.as_ref().is_some_and(|root| find_node(root, start, end).is_some()) {
+            let root = self.items.get(&key)?.as_ref()?;
+            return Some((src, find_node(root, start, end)?));
+        }
         let root =
-            self.roots.entry(file).or_insert_with(|| yaml::parse(src, file, yaml::Limits::default()).ok().flatten());
-        root.as_ref().map(|r| (src, r))
+            self.files.entry(file).or_insert_with(|| yaml::parse(src, file, yaml::Limits::default()).ok().flatten());
+        Some((src, find_node(root.as_ref()?, start, end)?))
+    }
+}
+
+/// The item written at `span` of `src`, cut out and parsed alone, its spans those of the file;
+/// `None` when it does not parse alone into the node it is in the file.
+fn parse_alone(src: &SourceFile, span: Span) -> Option<Node> {
+    let p = crate::check::piece(src, span);
+    let frag = crate::check::cut(src.name(), src.text(), p)?;
+    let mut root = yaml::parse(&frag, span.file, yaml::Limits::default()).ok().flatten()?;
+    shift(&mut root, p.line_start);
+    (root.span.start == span.start).then_some(root)
+}
+
+/// Moves every span of `node` by `by` bytes.
+fn shift(node: &mut Node, by: u32) {
+    node.span.start = node.span.start.saturating_add(by);
+    node.span.end = node.span.end.saturating_add(by);
+    match &mut node.kind {
+        NodeKind::Scalar { .. } => {}
+        NodeKind::Seq(items) => items.iter_mut().for_each(|n| shift(n, by)),
+        NodeKind::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            shift(k, by);
+            shift(v, by);
+        }),
     }
 }
 
@@ -163,8 +216,7 @@ pub fn edits_with(corpus: &Corpus, fix: &FixSuggestion, trees: &mut Trees) -> Ve
     if let Some((i, m)) = fix.remove {
         let Some(mat) = corpus.items.get(i as usize).and_then(|it| it.materials.get(m as usize)) else { return out };
         let file = mat.span.file;
-        let Some((src, root)) = trees.get(corpus, file) else { return out };
-        if let Some(node) = find_node(root, mat.span.start, mat.span.end)
+        if let Some((src, node)) = trees.material(corpus, i, mat)
             && let Some((start, end, text)) = remove_entry(src.text(), node)
         {
             out.push(Edit { file, start, end, text });
@@ -176,8 +228,7 @@ pub fn edits_with(corpus: &Corpus, fix: &FixSuggestion, trees: &mut Trees) -> Ve
             continue;
         };
         let file = mat.span.file;
-        let Some((src, root)) = trees.get(corpus, file) else { continue };
-        if let Some(node) = find_node(root, mat.span.start, mat.span.end)
+        if let Some((src, node)) = trees.material(corpus, owner.item, mat)
             && let Some((start, end, text)) = set_field(src.text(), node, field, value)
         {
             out.push(Edit { file, start, end, text });
@@ -256,6 +307,8 @@ pub fn write_atomically(path: &Path, original: &SourceFile, text: &str) -> Resul
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests may fail loudly")]
+
     use super::*;
     use crate::corpus::load::LoadOptions;
     use crate::corpus::reference::References;
@@ -320,5 +373,36 @@ mod tests {
             run(flow_block, &remove),
             "items:\n  - code: A\n    materials:\n      - {name: a}\n      - {name: c}\n"
         );
+    }
+
+    /// The edits worked out from items parsed alone are those worked out from whole files, for
+    /// every fix the built-in rules suggest on the sample corpus and on the cross-file fixture
+    /// (whose alias to another item's anchor and flow items after a Chinese key cannot be parsed
+    /// alone).
+    #[test]
+    fn items_parsed_alone_give_the_edits_of_whole_files() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let (mut compared, mut fell_back, mut parsed_alone) = (0, 0, 0);
+        for dir in ["corpus", "tests/fixtures/streaming"] {
+            let d = crate::corpus::discover(&[root.join(dir)], None).unwrap();
+            let refs = crate::corpus::references(&d).unwrap();
+            let corpus = crate::corpus::load(&d, &refs).unwrap();
+            let program = crate::policy::load(&[crate::corpus::config::PolicySource::Builtin], &refs).unwrap();
+            let opts = crate::eval::RunOptions::all(&program, crate::corpus::model::Date::parse("2026-11-22").unwrap());
+            let findings = crate::eval::run(&program, &corpus, &refs, &opts);
+            let (mut alone, mut whole) = (Trees::default(), Trees { alone: false, ..Trees::default() });
+            for fix in findings.iter().filter_map(|f| f.fix.as_ref()) {
+                let a = edits_with(&corpus, fix, &mut alone);
+                assert!(!a.is_empty(), "{dir}: no edit for {fix:?}");
+                assert_eq!(a, edits_with(&corpus, fix, &mut whole), "{dir}: {fix:?}");
+                compared += 1;
+            }
+            fell_back += alone.items.values().filter(|n| n.is_none()).count();
+            parsed_alone += alone.items.values().filter(|n| n.is_some()).count();
+        }
+        assert!(compared > 20, "only {compared} fixes compared");
+        assert!(fell_back > 0, "no fix on an item that cannot be parsed alone");
+        // Most items do parse alone: that is what saves parsing whole files.
+        assert!(parsed_alone > 10 * fell_back, "{parsed_alone} items parsed alone, {fell_back} not");
     }
 }
