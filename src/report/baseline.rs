@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Diagnostic, Report};
+use super::{Diagnostic, Fingerprint, Report};
 use crate::diag::SourceError;
 use crate::tr;
 
@@ -41,7 +41,7 @@ impl Baseline {
             .iter()
             .filter(|d| !d.waived)
             .map(|d| Entry {
-                fingerprint: d.fingerprint.clone(),
+                fingerprint: d.fingerprint.to_string(),
                 rule: d.rule.to_string(),
                 file: d.file.to_string(),
                 item: d.item.as_deref().map(str::to_string),
@@ -83,14 +83,17 @@ impl Baseline {
 
     /// Removes baselined findings from the report; returns the entries that are gone.
     pub fn apply(&self, report: &mut Report<'_>) -> Vec<Entry> {
-        let mut remaining: BTreeMap<&str, Vec<&Entry>> = BTreeMap::new();
+        // An entry whose fingerprint is not one qingdan writes matches nothing.
+        let mut remaining: BTreeMap<Fingerprint, Vec<&Entry>> = BTreeMap::new();
         for e in &self.findings {
-            remaining.entry(e.fingerprint.as_str()).or_default().push(e);
+            if let Some(fp) = Fingerprint::parse(&e.fingerprint) {
+                remaining.entry(fp).or_default().push(e);
+            }
         }
         let mut kept: Vec<Diagnostic> = Vec::with_capacity(report.diagnostics.len());
         let mut baselined = 0;
         for d in report.diagnostics.drain(..) {
-            let hit = !d.waived && remaining.get_mut(d.fingerprint.as_str()).is_some_and(|v| v.pop().is_some());
+            let hit = !d.waived && remaining.get_mut(&d.fingerprint).is_some_and(|v| v.pop().is_some());
             if hit {
                 baselined += 1;
                 match d.level {

@@ -90,8 +90,9 @@ pub struct Diagnostic {
     pub cites: Arc<[CiteOut]>,
     pub waived: bool,
     #[serde(skip)]
-    pub waiver: Option<WaiverOut>,
-    pub fix: Option<FixOut>,
+    /// Boxed, as `fix`: most findings have neither, and a million findings are held at once.
+    pub waiver: Option<Box<WaiverOut>>,
+    pub fix: Option<Box<FixOut>>,
     #[serde(skip)]
     pub span: Span,
     #[serde(skip)]
@@ -99,17 +100,43 @@ pub struct Diagnostic {
     /// Stable identity across edits that move lines: rule, item code, normalised material and
     /// message (see [`fingerprint`]).
     #[serde(skip)]
-    pub fingerprint: String,
+    pub fingerprint: Fingerprint,
     /// The index of the finding's item in the corpus it was found in.
     #[serde(skip)]
     pub item_index: Option<u32>,
 }
 
+/// A finding's fingerprint, written as 16 lowercase hex digits (SARIF, baselines). Kept as a
+/// number: a national corpus holds a million of them until the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint(pub u64);
+
+impl Fingerprint {
+    /// Reads the written form back; `None` for anything else (a hand-edited entry, upper case).
+    #[must_use]
+    pub fn parse(hex: &str) -> Option<Fingerprint> {
+        let digits = hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        digits.then(|| u64::from_str_radix(hex, 16).ok().map(Fingerprint)).flatten()
+    }
+}
+
+impl std::fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for Fingerprint {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A fingerprint that survives lines moving: FNV-1a over rule, item code, normalised material
-/// name and message (the message names the offending value), as 16 hex digits. Locations a
-/// message quotes (`file.yaml:151`) are left out, since they move with every edit.
+/// name and message (the message names the offending value). Locations a message quotes
+/// (`file.yaml:151`) are left out, since they move with every edit.
 #[must_use]
-pub fn fingerprint(rule: &str, item: Option<&str>, material: Option<&str>, message: &str) -> String {
+pub fn fingerprint(rule: &str, item: Option<&str>, material: Option<&str>, message: &str) -> Fingerprint {
     static LOCATION: std::sync::LazyLock<Option<regex::Regex>> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"\.(ya?ml):\d+").ok());
     let message = match LOCATION.as_ref() {
@@ -123,7 +150,7 @@ pub fn fingerprint(rule: &str, item: Option<&str>, material: Option<&str>, messa
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
     }
-    format!("{h:016x}")
+    Fingerprint(h)
 }
 
 /// Shares equal texts among the findings of one report.
@@ -307,23 +334,25 @@ impl<'a> Report<'a> {
                     .or_insert_with(|| cites_for(program, refs, f.rule, region).into())
                     .clone(),
                 waived,
-                waiver,
-                fix: f.fix.as_ref().map(|x| FixOut {
-                    applicability: applicability(x.applicability),
-                    description: x.description.clone(),
-                    edits: if with_edits { crate::fix::edits_with(corpus, x, &mut trees) } else { Vec::new() }
-                        .into_iter()
-                        .map(|e| {
-                            let (s, t) = corpus.sources.line_col(crate::source::Span::new(e.file, e.start, e.end));
-                            EditOut {
-                                line: s.line,
-                                column: s.column,
-                                end_line: t.line,
-                                end_column: t.column,
-                                text: e.text,
-                            }
-                        })
-                        .collect(),
+                waiver: waiver.map(Box::new),
+                fix: f.fix.as_ref().map(|x| {
+                    Box::new(FixOut {
+                        applicability: applicability(x.applicability),
+                        description: x.description.clone(),
+                        edits: if with_edits { crate::fix::edits_with(corpus, x, &mut trees) } else { Vec::new() }
+                            .into_iter()
+                            .map(|e| {
+                                let (s, t) = corpus.sources.line_col(crate::source::Span::new(e.file, e.start, e.end));
+                                EditOut {
+                                    line: s.line,
+                                    column: s.column,
+                                    end_line: t.line,
+                                    end_column: t.column,
+                                    text: e.text,
+                                }
+                            })
+                            .collect(),
+                    })
                 }),
                 fingerprint: fingerprint(
                     &rule.id,
@@ -360,4 +389,22 @@ pub fn render_problems(problems: &crate::diag::Problems, color: bool) -> String 
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_read_back_only_as_written() {
+        let fp = fingerprint("QD101", Some("230600-XK-0001"), Some("营业执照"), "材料「营业执照」没有设定依据");
+        let written = fp.to_string();
+        assert_eq!(written.len(), 16);
+        assert_eq!(Fingerprint::parse(&written), Some(fp));
+        assert_eq!(Fingerprint::parse(&written.to_uppercase()).filter(|_| written != written.to_uppercase()), None);
+        assert_eq!(Fingerprint::parse("0123"), None);
+        assert_eq!(Fingerprint::parse("+123456789abcdef"), None);
+        assert_eq!(Fingerprint(0xab).to_string(), "00000000000000ab");
+        assert_eq!(serde_json::to_string(&Fingerprint(0xab)).ok().as_deref(), Some("\"00000000000000ab\""));
+    }
 }
