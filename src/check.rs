@@ -12,8 +12,8 @@
 //! and parsed alone; together they form a small corpus on which the rules that look beyond an
 //! item run again (`same_code`, chain rules, and `used`, which counts the waivers phase 1 found
 //! used on the same items), and those rules' phase-1 findings on them are replaced; the other
-//! rules' findings do not depend on other files and stand. Connected items (a chain and its steps, items sharing a code)
-//! are always checked together, in batches of at most [`BATCH`] pieces, so memory stays bounded
+//! rules' findings do not depend on other files and stand. Connected items (a chain and its
+//! steps, items sharing a code) are always checked together, in batches of at most [`BATCH`] pieces, so memory stays bounded
 //! whatever the corpus size. An item that cannot be parsed alone (an alias to an anchor outside
 //! it, a flow sequence after non-ASCII text on its line) is taken from its whole file instead.
 //!
@@ -34,6 +34,7 @@ use crate::compile::Program;
 use crate::compile::scope::Scope;
 use crate::corpus::load::{LoadOptions, Loader};
 use crate::corpus::model::{Chain, Item, ListFile};
+use crate::corpus::piece::{Piece, cut, piece};
 use crate::corpus::reference::References;
 use crate::corpus::{self, Corpus, Discovery, yaml};
 use crate::diag::{Problems, SourceError};
@@ -63,18 +64,6 @@ pub struct CheckOptions<'a> {
 pub struct Checked<'a> {
     pub report: Report<'a>,
     pub notes: Vec<String>,
-}
-
-/// Where an item or a chain is written: from the start of its first line to its end.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Piece {
-    /// Byte offset of the start of the line the piece starts on.
-    pub(crate) line_start: u32,
-    /// Byte offset where the piece itself starts (after `- ` and indentation).
-    start: u32,
-    end: u32,
-    /// 1-based line number of `line_start`.
-    line: u32,
 }
 
 /// What phase 1 keeps of one file.
@@ -216,20 +205,6 @@ fn reruns(program: &Program) -> Vec<bool> {
 impl Cross {
     fn any(self) -> bool {
         self.same_code || self.chains
-    }
-}
-
-/// The piece of `text` that `span` covers, from the start of its line.
-pub(crate) fn piece(src: &SourceFile, span: Span) -> Piece {
-    let text = src.text();
-    let start = span.start as usize;
-    let line_start = text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |i| i.saturating_add(1));
-    let line = src.line_col(line_start).line;
-    Piece {
-        line_start: u32::try_from(line_start).unwrap_or(u32::MAX),
-        start: span.start,
-        end: span.end,
-        line: u32::try_from(line).unwrap_or(u32::MAX),
     }
 }
 
@@ -415,27 +390,6 @@ enum Loaded {
 /// The pieces of one file, loaded: (position in the batch, piece, offset of the piece's text in
 /// its file).
 type FilePieces = Result<Vec<(usize, Loaded, u32)>, Vec<SourceError>>;
-
-/// Cuts `p` out of `src`: the text before the piece on its first line becomes spaces, so the
-/// piece parses alone and every offset and column stays what it was in the file.
-pub(crate) fn cut(name: &str, text: &str, p: Piece) -> Option<SourceFile> {
-    let prefix = text.get(p.line_start as usize..p.start as usize)?;
-    if !prefix.is_ascii() {
-        return None;
-    }
-    // The rest of the last line too, when it holds only a comment: a fix that removes a last
-    // material removes its line break with it.
-    let line_end = text.get(p.end as usize..).map_or(p.end as usize, |rest| {
-        let eol = rest.find('\n').map_or(rest.len(), |i| i.saturating_add(1));
-        let tail = rest.get(..eol).unwrap_or("").trim_start();
-        if tail.is_empty() || tail.starts_with('#') { (p.end as usize).saturating_add(eol) } else { p.end as usize }
-    });
-    let body = text.get(p.start as usize..line_end)?;
-    let mut cut = String::with_capacity(prefix.len().saturating_add(body.len()));
-    cut.extend(std::iter::repeat_n(' ', prefix.len()));
-    cut.push_str(body);
-    Some(SourceFile::fragment(name, cut, p.line as usize))
-}
 
 /// Loads piece `node` of file `name` (text `text`, list `list`) as file `id` of the phase-2
 /// corpus.

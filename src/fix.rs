@@ -140,7 +140,7 @@ fn set_field(text: &str, node: &Node, field: &str, value: &str) -> Option<(usize
 /// Parsed items and files, so that many fixes in one place parse it once. A fix needs the node of
 /// one material: the item holding it is cut out of its file and parsed alone, as the streaming
 /// check's phase 2 does — a few items' work rather than the whole file's for every file with a
-/// fix. An item that cannot be parsed alone (see [`crate::check`]) is found in its whole file,
+/// fix. An item that cannot be parsed alone (see [`crate::corpus::piece`]) is found in its whole file,
 /// parsed once.
 pub struct Trees {
     items: std::collections::HashMap<(FileId, u32), Option<Node>>,
@@ -183,8 +183,8 @@ impl Trees {
 /// The item written at `span` of `src`, cut out and parsed alone, its spans those of the file;
 /// `None` when it does not parse alone into the node it is in the file.
 fn parse_alone(src: &SourceFile, span: Span) -> Option<Node> {
-    let p = crate::check::piece(src, span);
-    let frag = crate::check::cut(src.name(), src.text(), p)?;
+    let p = crate::corpus::piece::piece(src, span);
+    let frag = crate::corpus::piece::cut(src.name(), src.text(), p)?;
     let mut root = yaml::parse(&frag, span.file, yaml::Limits::default()).ok().flatten()?;
     shift(&mut root, p.line_start);
     (root.span.start == span.start).then_some(root)

@@ -13,6 +13,7 @@ pub mod load;
 pub mod memo;
 pub mod model;
 pub mod normalize;
+pub mod piece;
 pub mod reference;
 pub mod yaml;
 
