@@ -328,10 +328,19 @@ fn len(e: &CExpr) -> Option<Len> {
     })
 }
 
-/// Lowers, in place, every condition of `e` that is tested as one: those of quantifiers and of
-/// `if`, and the operands of `and`, `or` and `not` met on the way.
+/// Lowers, in place, every condition within `e`: those of quantifiers and of `if`, and every
+/// `and`, `or` and `not`.
 pub fn lower_within(e: &mut CExpr) {
-    e.for_each_child_mut(&mut |c, tested| if tested { lower_condition(c) } else { lower_within(c) });
+    // An `and`, `or` or `not` whose value is used (`let repealed = a and b`) is a condition too;
+    // within one, the operands are lowered with it.
+    let within_bool = is_bool_op(e);
+    e.for_each_child_mut(&mut |c, tested| {
+        if tested || (is_bool_op(c) && !within_bool) { lower_condition(c) } else { lower_within(c) }
+    });
+}
+
+fn is_bool_op(e: &CExpr) -> bool {
+    matches!(e, CExpr::Bin(BinOp::And | BinOp::Or, ..) | CExpr::Not(_))
 }
 
 /// Undoes [`lower_within`]: every lowered condition in `e` back to the expression it came from

@@ -738,50 +738,12 @@ impl<'a> Exec<'a, '_> {
         })
     }
 
-    /// A condition. The same answer and the same errors as `bool_of(eval(e))`, but the shapes
-    /// rule conditions are made of — `and`, `or`, `not`, `exists`, `empty`, and `==`, `!=`,
-    /// `in`, `matches` on texts such as `(m.kind ?? "其他")` — are decided on borrowed text,
-    /// without building values: this is where a check spends most of its rule time.
+    /// A condition: the same answer and the same errors as `bool_of(eval(e))`. The compiler lowers
+    /// the conditions of rules ([`crate::compile::cond`]): those are decided on the list's values
+    /// read in place; anything else is evaluated.
     fn test(&mut self, e: &'a CExpr) -> R<bool> {
-        // Texts read in place decide most conditions; anything else (and any error) is left to
-        // full evaluation, which starts from scratch — nothing here has side effects.
         match e {
-            CExpr::Cond(c) => return self.cond(&c.0),
-            CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
-                if let (Some(x), Some(y)) = (self.fast_text(a), self.fast_text(b)) {
-                    return Ok((x == y) == (*op == BinOp::Eq));
-                }
-            }
-            CExpr::Bin(op @ (BinOp::In | BinOp::NotIn), a, b) => {
-                if let (Some(x), CExpr::List(items)) = (self.fast_text(a), &**b)
-                    && items.iter().all(|it| matches!(it, CExpr::Str(_)))
-                {
-                    let found = x.is_some_and(|x| items.iter().any(|it| matches!(it, CExpr::Str(s) if **s == *x)));
-                    return Ok(found == (*op == BinOp::In));
-                }
-            }
-            CExpr::Bin(BinOp::Matches, a, b) => {
-                if let (Some(Some(x)), CExpr::Regex(re)) = (self.fast_text(a), &**b) {
-                    return Ok(re.is_match(x));
-                }
-            }
-            // `exists(x)`, `empty(x)` of any operand: its value, without a call of the built-in.
-            CExpr::Call(b @ (Builtin::Exists | Builtin::Empty), args) => {
-                if let Some(a) = args.first() {
-                    let exists = *b == Builtin::Exists;
-                    return Ok(match self.fast_text(a) {
-                        Some(t) if exists => t.is_some(),
-                        Some(t) => t.is_none_or(|s| s.trim().is_empty()),
-                        None => {
-                            let v = self.eval(a)?;
-                            if exists { !v.is_absent() } else { empty(&v) }
-                        }
-                    });
-                }
-            }
-            _ => {}
-        }
-        match e {
+            CExpr::Cond(c) => self.cond(&c.0),
             CExpr::Bin(BinOp::And, a, b) => Ok(self.test(a)? && self.test(b)?),
             CExpr::Bin(BinOp::Or, a, b) => Ok(self.test(a)? || self.test(b)?),
             CExpr::Not(a) => Ok(!self.test(a)?),
