@@ -27,6 +27,7 @@
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -36,7 +37,7 @@ use crate::corpus::load::{LoadOptions, Loader};
 use crate::corpus::model::{Chain, Item, ListFile};
 use crate::corpus::piece::{Piece, cut, piece};
 use crate::corpus::reference::References;
-use crate::corpus::{self, Corpus, Discovery, yaml};
+use crate::corpus::{self, Corpus, Discovery, Parts, yaml};
 use crate::diag::{Problems, SourceError};
 use crate::eval::value::Owner;
 use crate::eval::{self, RunOptions};
@@ -82,6 +83,8 @@ struct FileResult {
     used: Vec<(Owner, u32)>,
     list: Option<ListFile>,
     note: Option<String>,
+    /// Read as UTF-8 as written: phase 2 may read parts of it by their offsets.
+    verbatim: bool,
 }
 
 fn code_hash(code: &str) -> u64 {
@@ -259,6 +262,7 @@ fn check_file(
         chains: chain_pieces,
         used,
         list: std::mem::take(&mut corpus.lists).into_iter().next(),
+        verbatim: corpus.notes.is_empty(),
         note: std::mem::take(&mut corpus.notes).into_iter().next(),
     };
     corpus.release();
@@ -442,7 +446,9 @@ fn check_batch(
             let Some((f, list)) = files.get(*fi as usize).and_then(|f| Some((f, f.list.as_ref()?))) else {
                 return Ok(Vec::new());
             };
-            let (name, text) = d.read_text(*fi as usize, opts.overrides).map_err(|e| vec![e])?;
+            // Each piece read alone where the file allows it, else from the whole text, read once.
+            let mut parts = f.verbatim.then(|| d.open_parts(*fi as usize, opts.overrides)).flatten();
+            let mut text: Option<(String, Arc<str>)> = None;
             let mut whole: Option<Corpus> = None;
             let mut out = Vec::with_capacity(nodes.len());
             for &(k, n) in nodes {
@@ -453,8 +459,22 @@ fn check_batch(
                     }
                     Node::Chain { chain, .. } => (f.chains.get(chain as usize).map(|(p, _)| *p), None),
                 };
-                let piece =
-                    p.and_then(|p| load_piece(&name, &text, refs, list, p, n, id, code).map(|l| (l, p.line_start)));
+                let alone = |parts: &mut Parts, p: Piece| {
+                    let part = parts.text(p.line_start, p.end)?;
+                    load_piece(&parts.name, &part, refs, list, p.within_line(), n, id, code)
+                };
+                let mut piece = p.zip(parts.as_mut()).and_then(|(p, parts)| Some((alone(parts, p)?, p.line_start)));
+                if piece.is_none()
+                    && let Some(p) = p
+                {
+                    if text.is_none() {
+                        text = Some(d.read_text(*fi as usize, opts.overrides).map_err(|e| vec![e])?);
+                    }
+                    piece = text
+                        .as_ref()
+                        .and_then(|(name, text)| load_piece(name, text, refs, list, p, n, id, code))
+                        .map(|l| (l, p.line_start));
+                }
                 let (l, base) = match piece {
                     Some(x) => x,
                     // Not parseable alone: take it from the whole file, parsed once.

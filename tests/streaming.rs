@@ -89,6 +89,35 @@ fn cross_file_items_and_chains_stream_as_they_check_whole() {
     }
 }
 
+/// Phase 2 reads the pieces it checks by their offsets in files that are UTF-8 as written, and
+/// reads other files whole: a file with a byte-order mark (offsets in the text do not count
+/// it), one in GB18030, and an item whose last line goes on with a comment too long to read
+/// by itself give what the whole check gives.
+#[test]
+fn pieces_of_files_in_every_encoding_stream_as_they_check_whole() {
+    let from = root().join("tests/fixtures/streaming");
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.yaml", "b.yaml", "c.yaml", "d.yaml"] {
+        let text = std::fs::read_to_string(from.join(name)).unwrap();
+        let bytes = match name {
+            "a.yaml" => [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat(),
+            "c.yaml" => encoding_rs::GB18030.encode(&text).0.into_owned(),
+            "d.yaml" => {
+                let long = format!("materials: [营业执照复印件]  # {}", "注".repeat(3000));
+                assert!(text.contains("materials: [营业执照复印件]\n"));
+                text.replacen("materials: [营业执照复印件]\n", &format!("{long}\n"), 1).into_bytes()
+            }
+            _ => text.into_bytes(),
+        };
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
+    assert_same(&[dir.path()]);
+    let report = stream_json(&[dir.path()], &[PolicySource::Builtin], 2);
+    for cross in ["\"QD108\"", "\"QD302\"", "\"QD902\""] {
+        assert!(report.contains(cross), "{cross} missing");
+    }
+}
+
 #[test]
 fn generated_corpus_streams_as_it_checks_whole() {
     let dir = tempfile::tempdir().unwrap();

@@ -241,6 +241,26 @@ impl Discovery {
         Ok((name, text))
     }
 
+    /// A reader of parts of list file `index`, for a file read as UTF-8 as it was written (no
+    /// other encoding, no text from `overrides`): the streaming check reads again only the
+    /// items it checks in phase 2, not their whole files. `None` when the file cannot be opened
+    /// or its text is taken from `overrides`: [`Discovery::read_text`] then.
+    #[must_use]
+    pub fn open_parts(&self, index: usize, overrides: &HashMap<PathBuf, String>) -> Option<Parts> {
+        use std::io::Read as _;
+
+        let path = self.path(index).ok()?;
+        if overrides.contains_key(path) {
+            return None;
+        }
+        let mut file = std::fs::File::open(path).ok()?;
+        let mut head = [0u8; 3];
+        let n = file.read(&mut head).ok()?;
+        // Offsets in the text do not count a byte-order mark: the bytes do.
+        let bom = if head.get(..n) == Some(&b"\xEF\xBB\xBF"[..]) { 3 } else { 0 };
+        Some(Parts { name: path.display().to_string(), file, bom })
+    }
+
     /// The jurisdiction and code pattern list file `index` is checked with: its own corpus
     /// configuration's, else the run's.
     fn settings(&self, index: usize) -> DirSettings {
@@ -264,6 +284,48 @@ impl Discovery {
         let mut corpus = Corpus::from_parts(SourceMap::from_files(vec![src]), vec![lf], items, chains);
         corpus.notes.extend(note);
         Ok(corpus)
+    }
+}
+
+/// Parts of a UTF-8 list file, read by text offset ([`Discovery::open_parts`]).
+pub struct Parts {
+    /// The file's name, as [`Discovery::read_text`] gives it.
+    pub name: String,
+    file: std::fs::File,
+    bom: u64,
+}
+
+/// Read beyond the end of a part until the end of its line, this much at a time, and at most
+/// [`LINE_TAIL_CHUNKS`] times: a part on a long line (a flow sequence of items written on one
+/// line) is taken from the whole text instead, which reads the file once, not once per part.
+const LINE_TAIL: usize = 256;
+const LINE_TAIL_CHUNKS: usize = 16;
+
+impl Parts {
+    /// The text from offset `start` to `end` and on to the end of that line (its line break
+    /// included). `None` when the bytes there are not UTF-8 — the file changed since it was
+    /// read — or the line goes on too far: the caller reads the file whole then.
+    pub fn text(&mut self, start: u32, end: u32) -> Option<String> {
+        use std::io::{Read as _, Seek as _, SeekFrom};
+
+        let len = usize::try_from(end.checked_sub(start)?).ok()?;
+        self.file.seek(SeekFrom::Start(u64::from(start).checked_add(self.bom)?)).ok()?;
+        let mut bytes = vec![0u8; len];
+        self.file.read_exact(&mut bytes).ok()?;
+        let mut chunk = [0u8; LINE_TAIL];
+        for _ in 0..LINE_TAIL_CHUNKS {
+            let n = self.file.read(&mut chunk).ok()?;
+            let got = chunk.get(..n)?;
+            if let Some(at) = memchr::memchr(b'\n', got) {
+                bytes.extend_from_slice(got.get(..=at)?);
+                return String::from_utf8(bytes).ok();
+            }
+            bytes.extend_from_slice(got);
+            if n == 0 {
+                return String::from_utf8(bytes).ok();
+            }
+        }
+        None
     }
 }
 
@@ -610,6 +672,36 @@ mod tests {
         for bad in ["", "G", "0", "-1", "1.5G", "1T", "ten", "99999999999999999999G"] {
             assert_eq!(parse_size(bad), None, "{bad}");
         }
+    }
+
+    /// Parts are read by their offsets in the decoded text, to the end of their last line.
+    #[test]
+    fn parts_are_read_by_text_offsets() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("items:\n  - code: 甲\n    name: 乙  # 注\n  - code: 丙{}\nend", " ".repeat(300));
+        let parts_of = |name: &str, bytes: Vec<u8>| {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+            let d = discover(&[dir.path().join(name)], None).unwrap();
+            d.open_parts(0, &HashMap::new()).unwrap()
+        };
+        for bytes in [text.clone().into_bytes(), [&b"\xEF\xBB\xBF"[..], text.as_bytes()].concat()] {
+            let mut parts = parts_of("a.yaml", bytes);
+            let at = |s: &str| u32::try_from(text.find(s).unwrap()).unwrap();
+            // From the line start to the end of the value, and the rest of the line.
+            assert_eq!(
+                parts.text(at("  - code: 甲"), at(" 乙") + 4).as_deref(),
+                Some("  - code: 甲\n    name: 乙  # 注\n")
+            );
+            // The last line has no line break.
+            assert_eq!(parts.text(at("end"), at("end") + 1).as_deref(), Some("end"));
+            // A line that goes on beyond what is read after a part: read the file whole.
+            let long = format!("items:\n  - x{}\n", " ".repeat(LINE_TAIL * LINE_TAIL_CHUNKS));
+            let mut parts = parts_of("b.yaml", long.into_bytes());
+            assert_eq!(parts.text(7, 11), None);
+        }
+        // Not UTF-8 there (a file changed since it was read): read it whole.
+        let mut parts = parts_of("c.yaml", b"items: \xFF\xFE\n".to_vec());
+        assert_eq!(parts.text(0, 9), None);
     }
 
     #[cfg(unix)]

@@ -17,6 +17,20 @@ pub struct Piece {
     pub line: u32,
 }
 
+impl Piece {
+    /// The same piece with offsets counted from its line start: the piece of the text
+    /// [`Parts::text`](super::Parts::text) reads from there.
+    #[must_use]
+    pub fn within_line(self) -> Piece {
+        Piece {
+            line_start: 0,
+            start: self.start.saturating_sub(self.line_start),
+            end: self.end.saturating_sub(self.line_start),
+            line: self.line,
+        }
+    }
+}
+
 /// The piece of `text` that `span` covers, from the start of its line.
 #[must_use]
 pub fn piece(src: &SourceFile, span: Span) -> Piece {
