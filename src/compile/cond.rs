@@ -240,17 +240,11 @@ fn src(e: &CExpr) -> Option<Src> {
         CExpr::Var(slot) => Src::Var(*slot),
         _ => {
             let (slot, field) = var_field(e)?;
-            let m = |get: fn(&Material) -> Option<&str>| Src::Material(slot, get);
+            if let Some(get) = material_text(field) {
+                return Some(Src::Material(slot, get));
+            }
             let i = |get: fn(&Item) -> Option<&str>| Src::Item(slot, get);
             match field {
-                F::MatName => m(|x| Some(&x.name.value)),
-                F::MatNormName => m(|x| Some(&x.norm_name)),
-                F::MatKind => m(|x| o(x.kind.as_ref())),
-                F::MatSource => m(|x| o(x.source.as_ref())),
-                F::MatAcquisition => m(|x| o(x.acquisition.as_ref())),
-                F::MatProvider => m(|x| o(x.provider.as_ref())),
-                F::MatFormat => m(|x| o(x.format.as_ref())),
-                F::MatNote => m(|x| o(x.note.as_ref())),
                 F::ItemCode => i(|x| Some(&x.code.value)),
                 F::ItemName => i(|x| Some(&x.name.value)),
                 F::ItemType => i(|x| o(x.item_type.as_ref())),
@@ -281,6 +275,26 @@ fn src(e: &CExpr) -> Option<Src> {
                 _ => return None,
             }
         }
+    })
+}
+
+/// How a text field of a material is read, if `field` is one.
+#[must_use]
+pub fn material_text(field: Field) -> Option<fn(&Material) -> Option<&str>> {
+    fn o<T: AsRef<str>>(x: Option<&crate::source::Spanned<T>>) -> Option<&str> {
+        x.map(|v| v.value.as_ref())
+    }
+    use Field as F;
+    Some(match field {
+        F::MatName => |x| Some(&x.name.value),
+        F::MatNormName => |x| Some(&x.norm_name),
+        F::MatKind => |x| o(x.kind.as_ref()),
+        F::MatSource => |x| o(x.source.as_ref()),
+        F::MatAcquisition => |x| o(x.acquisition.as_ref()),
+        F::MatProvider => |x| o(x.provider.as_ref()),
+        F::MatFormat => |x| o(x.format.as_ref()),
+        F::MatNote => |x| o(x.note.as_ref()),
+        _ => return None,
     })
 }
 

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use self::value::{List, Owner, Seq, Value};
+use crate::compile::cond::material_text;
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, CFixAction, CPart, CompiledRule, Program, Root, Step};
 use crate::corpus::Corpus;
@@ -721,6 +722,18 @@ impl<'a> Exec<'a, '_> {
                             None => self.quant(q.kind, q.slot, items.iter(), &q.cond)?,
                         }
                     }
+                    // A few materials: their field read in place, and only those equal to the key
+                    // bound and tested, as the index would give them.
+                    List::Seq(Seq::Materials(i), range)
+                        if !range.is_empty()
+                            && let Some(get) = material_text(q.field)
+                            && let Some(key) = self.key(&q.key)? =>
+                    {
+                        let (i, item) = (*i, self.item(*i)?);
+                        let equal =
+                            move |k: &u32| item.materials.get(*k as usize).is_some_and(|m| get(m) == key.as_deref());
+                        self.quant(q.kind, q.slot, range.clone().filter(equal).map(|k| Value::Material(i, k)), &q.cond)?
+                    }
                     _ => self.quant(q.kind, q.slot, items.iter(), &q.cond)?,
                 }
             }
@@ -799,15 +812,21 @@ impl<'a> Exec<'a, '_> {
             }
         };
         let Some(index) = index else { return Ok(None) };
-        let key = match self.eval(key)? {
-            Value::Str(s) => Some(s),
-            Value::Absent => None,
-            _ => return Ok(None),
-        };
+        let Some(key) = self.key(key)? else { return Ok(None) };
         let Some(all) = index.get(&key.as_deref()) else { return Ok(Some(Vec::new())) };
         let from = all.partition_point(|&k| k < range.start);
         let to = all.partition_point(|&k| k < range.end);
         Ok(Some(all.get(from..to).unwrap_or_default().to_vec()))
+    }
+
+    /// The text a [`CExpr::Lookup`] looks for: `Some(None)` when it is absent, `None` when it is
+    /// not text (the elements are then tested one by one, as written).
+    fn key(&mut self, key: &'a CExpr) -> R<Option<Option<Cow<'a, str>>>> {
+        Ok(match self.eval(key)? {
+            Value::Str(s) => Some(Some(s)),
+            Value::Absent => Some(None),
+            _ => None,
+        })
     }
 
     fn build_index(&self, seq: Seq, field: Field) -> R<Option<EqIndex<'a>>> {
@@ -1441,6 +1460,24 @@ mod tests {
         let (findings, tested) = run_counting("QD106", &yaml);
         assert_eq!(findings, n / 10);
         assert!(tested <= 2 * n as u64, "{tested} elements tested for {n} materials");
+    }
+
+    #[test]
+    fn materials_of_a_short_list_are_tested_only_when_their_field_matches() {
+        // QD106 on items of fewer materials than an index pays for: each material's earlier
+        // ones are compared in place, and only those with the same name bound and tested.
+        let mut yaml = String::from("items:\n");
+        for i in 0..100 {
+            writeln!(yaml, "  - code: \"230600-XK-{i:04}\"\n    name: 事项{i}\n    materials:").unwrap();
+            for name in ["营业执照", "身份证明", "营业执照", "申请书", "身份证明", "营业执照"] {
+                writeln!(yaml, "      - name: {name}").unwrap();
+            }
+        }
+        let (findings, tested) = run_counting("QD106", &yaml);
+        // Per item: the second and third 营业执照 and the second 身份证明.
+        assert_eq!(findings, 300);
+        // Per item: 营业执照 #3 finds #1 first; 身份证明 #5 finds #2; 营业执照 #6 finds #1.
+        assert_eq!(tested, 300);
     }
 
     #[test]
