@@ -30,6 +30,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::compile::Program;
 use crate::compile::scope::Scope;
@@ -140,7 +141,7 @@ pub fn check<'a>(
     } else {
         let rerun_ids: HashSet<&str> =
             program.rules.iter().zip(&rerun).filter(|(_, again)| **again).map(|(r, _)| r.id.as_str()).collect();
-        let replaced: HashSet<(u32, u32)> = batches
+        let replaced: FxHashSet<(u32, u32)> = batches
             .iter()
             .flatten()
             .filter_map(|n| match *n {
@@ -291,8 +292,10 @@ fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
     }
     // The codes written in more than one file. Items that share a code within one file only
     // were checked completely in phase 1, which saw all of them.
-    let mut first_file: HashMap<u64, usize> = HashMap::new();
-    let mut across: HashSet<u64> = HashSet::new();
+    // Keys are hashes already, or small numbers: the fast hasher, not the one that resists
+    // chosen keys.
+    let mut first_file: FxHashMap<u64, usize> = FxHashMap::default();
+    let mut across: FxHashSet<u64> = FxHashSet::default();
     for (fi, f) in files.iter().enumerate() {
         for &h in &f.codes {
             if *first_file.entry(h).or_insert(fi) != fi {
@@ -300,14 +303,14 @@ fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
             }
         }
     }
-    let named: HashSet<u64> = if cross.chains {
+    let named: FxHashSet<u64> = if cross.chains {
         files.iter().flat_map(|f| f.chains.iter().flat_map(|(_, steps)| steps.iter().copied())).collect()
     } else {
-        HashSet::new()
+        FxHashSet::default()
     };
     // Union-find over the pieces: items with one code, and a chain with the items it names.
     let mut nodes: Vec<Node> = Vec::new();
-    let mut by_code: HashMap<u64, usize> = HashMap::new();
+    let mut by_code: FxHashMap<u64, usize> = FxHashMap::default();
     let mut parent: Vec<usize> = Vec::new();
     fn find(parent: &mut [usize], mut x: usize) -> usize {
         while let Some(&p) = parent.get(x) {
@@ -366,7 +369,7 @@ fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
         }
     }
     // Components in order of their first piece; batches of whole components.
-    let mut components: HashMap<usize, Vec<Node>> = HashMap::new();
+    let mut components: FxHashMap<usize, Vec<Node>> = FxHashMap::default();
     for (id, &n) in nodes.iter().enumerate() {
         components.entry(find(&mut parent, id)).or_default().push(n);
     }

@@ -169,6 +169,10 @@ impl<'a> Value<'a> {
     }
 
     pub fn list(v: Vec<Value<'a>>) -> Self {
+        // Most lists built at run time (`covers(m.name)`) are empty: those need no allocation.
+        if v.is_empty() {
+            return Value::List(List::Lits(&[]));
+        }
         Value::List(List::Vals(Rc::new(v)))
     }
 
