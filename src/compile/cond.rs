@@ -37,6 +37,14 @@ pub enum Cond {
 
 #[derive(Debug, Clone)]
 pub enum Leaf {
+    /// The commonest test of all, `(m.kind ?? "其他") != "申请表"`: a text field of the
+    /// material in a variable, or a default when it is absent, `==` (`true`) or `!=` (`false`)
+    /// a literal.
+    MatEq(MatText, Arc<str>, bool),
+    /// `m.kind in [...]` (`true`) or `not in` (`false`), as [`Leaf::TextIn`].
+    MatIn(MatText, Box<[Arc<str>]>, bool),
+    /// `exists(m.kind)` (`true`) or `empty(m.kind)` (`false`), as [`Leaf::TextExists`].
+    MatExists(MatText, bool),
     /// `a == b` (`true`) or `a != b` (`false`).
     TextEq(Text, Text, bool),
     /// `a in [...]` (`true`) or `a not in [...]` (`false`) of a list of text literals.
@@ -57,6 +65,35 @@ pub enum Leaf {
     StatuteExists(usize, bool),
     /// `exists(v)` (`true`) or `empty(v)` (`false`) of a variable, whatever it holds.
     VarExists(usize, bool),
+}
+
+/// A text field of the material in variable `slot`, or `default` when it is absent; `present`
+/// when the checker proved it present (absent is then an evaluation error, which the expression
+/// reports).
+#[derive(Debug, Clone)]
+pub struct MatText {
+    pub slot: usize,
+    pub get: fn(&Material) -> Option<&str>,
+    pub default: Option<Arc<str>>,
+    pub present: bool,
+}
+
+impl MatText {
+    fn of(t: &Text) -> Option<MatText> {
+        let (src, default, present) = match t {
+            Text::One(s) => (s, None, false),
+            Text::Or(s, d) => (s, Some(d.clone()), false),
+            Text::Unwrap(inner) => match &**inner {
+                Text::One(s) => (s, None, true),
+                _ => return None,
+            },
+            Text::Coalesce(..) => return None,
+        };
+        match src {
+            Src::Material(slot, get) => Some(MatText { slot: *slot, get: *get, default, present }),
+            _ => None,
+        }
+    }
 }
 
 /// Where a number or a date comes from.
@@ -132,7 +169,12 @@ fn lower_any(e: &CExpr) -> Cond {
         CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) => leaf(
             text(a)
                 .zip(text(b))
-                .map(|(x, y)| Leaf::TextEq(x, y, *op == BinOp::Eq))
+                .map(|(x, y)| match (MatText::of(&x), &y, MatText::of(&y), &x) {
+                    (Some(m), Text::One(Src::Lit(lit)), ..) | (_, _, Some(m), Text::One(Src::Lit(lit))) => {
+                        Leaf::MatEq(m, lit.clone(), *op == BinOp::Eq)
+                    }
+                    _ => Leaf::TextEq(x, y, *op == BinOp::Eq),
+                })
                 .or_else(|| num(a).zip(num(b)).map(|(x, y)| Leaf::Cmp(x, *op, y))),
         ),
         CExpr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
@@ -149,7 +191,10 @@ fn lower_any(e: &CExpr) -> Cond {
                     .collect(),
                 _ => None,
             };
-            leaf(text(a).zip(set).map(|(x, set)| Leaf::TextIn(x, set, *op == BinOp::In)))
+            leaf(text(a).zip(set).map(|(x, set)| match MatText::of(&x) {
+                Some(m) => Leaf::MatIn(m, set, *op == BinOp::In),
+                None => Leaf::TextIn(x, set, *op == BinOp::In),
+            }))
         }
         CExpr::Bin(BinOp::Matches, a, b) => match &**b {
             CExpr::Regex(re) => leaf(text(a).map(|x| Leaf::Matches(x, re.clone()))),
@@ -161,7 +206,10 @@ fn lower_any(e: &CExpr) -> Cond {
                 [CExpr::Var(slot)] => leaf(Some(Leaf::VarExists(*slot, exists))),
                 [a] => leaf(
                     text(a)
-                        .map(|t| Leaf::TextExists(t, exists))
+                        .map(|t| match MatText::of(&t) {
+                            Some(m) => Leaf::MatExists(m, exists),
+                            None => Leaf::TextExists(t, exists),
+                        })
                         .or_else(|| len(a).map(|l| Leaf::ListExists(l, exists)))
                         .or_else(|| num(a).map(|n| Leaf::NumExists(n, exists)))
                         .or_else(|| match var_field(a)? {

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use super::{Exec, R, Value};
-use crate::compile::cond::{Cond, Leaf, Len, Num, Src, Text};
+use crate::compile::cond::{Cond, Leaf, Len, MatText, Num, Src, Text};
 use crate::compile::types::Field;
 use crate::corpus::model::{Date, Item, Material};
 use crate::syntax::ast::BinOp;
@@ -69,6 +69,13 @@ impl<'a> Exec<'a, '_> {
     #[inline(always)]
     fn leaf(&self, l: &'a Leaf) -> Option<bool> {
         Some(match l {
+            Leaf::MatEq(m, lit, eq) => (self.mat_text(m)? == Some(&**lit)) == *eq,
+            Leaf::MatIn(m, set, is_in) => {
+                let found = self.mat_text(m)?.is_some_and(|x| set.iter().any(|s| **s == *x));
+                found == *is_in
+            }
+            Leaf::MatExists(m, true) => self.mat_text(m)?.is_some(),
+            Leaf::MatExists(m, false) => self.mat_text(m)?.is_none_or(|s| s.trim().is_empty()),
             Leaf::TextEq(a, b, eq) => (self.text(a)? == self.text(b)?) == *eq,
             Leaf::TextIn(a, set, is_in) => {
                 let found = self.text(a)?.is_some_and(|x| set.iter().any(|s| **s == *x));
@@ -164,6 +171,17 @@ impl<'a> Exec<'a, '_> {
             Text::Unwrap(a) => Some(Some(self.text(a)??)),
             Text::One(_) | Text::Or(..) => self.text(t),
         }
+    }
+
+    /// A material's text read in place: `Some(None)` when absent, `None` when the variable
+    /// does not hold a material or the text must be present and is not.
+    #[inline(always)]
+    fn mat_text(&self, m: &'a MatText) -> Option<Option<&'a str>> {
+        let v = (m.get)(self.material_in(m.slot)?).or(m.default.as_deref());
+        if m.present && v.is_none() {
+            return None;
+        }
+        Some(v)
     }
 
     /// The material in variable `slot`, if it holds one.
