@@ -713,30 +713,7 @@ impl<'a> Exec<'a, '_> {
                 let items = self.list(list)?;
                 self.quant(*kind, *slot, items.iter(), cond)?
             }
-            CExpr::Lookup(q) => {
-                let items = self.list(&q.list)?;
-                match &items {
-                    List::Seq(seq, range) if range.len() >= LOOKUP_FROM => {
-                        match self.candidates(*seq, range.clone(), q.field, &q.key)? {
-                            Some(found) => self.quant(q.kind, q.slot, found.into_iter().map(|k| seq.at(k)), &q.cond)?,
-                            None => self.quant(q.kind, q.slot, items.iter(), &q.cond)?,
-                        }
-                    }
-                    // A few materials: their field read in place, and only those equal to the key
-                    // bound and tested, as the index would give them.
-                    List::Seq(Seq::Materials(i), range)
-                        if !range.is_empty()
-                            && let Some(get) = material_text(q.field)
-                            && let Some(key) = self.key(&q.key)? =>
-                    {
-                        let (i, item) = (*i, self.item(*i)?);
-                        let equal =
-                            move |k: &u32| item.materials.get(*k as usize).is_some_and(|m| get(m) == key.as_deref());
-                        self.quant(q.kind, q.slot, range.clone().filter(equal).map(|k| Value::Material(i, k)), &q.cond)?
-                    }
-                    _ => self.quant(q.kind, q.slot, items.iter(), &q.cond)?,
-                }
-            }
+            CExpr::Lookup(q) => self.lookup(q)?,
             CExpr::If(c, a, b) => {
                 if self.test(c)? {
                     self.eval(a)?
@@ -749,6 +726,32 @@ impl<'a> Exec<'a, '_> {
             CExpr::Bin(op, a, b) => self.binary(*op, a, b)?,
             CExpr::Cond(c) => Value::Bool(self.cond(&c.0)?),
         })
+    }
+
+    /// A [`CExpr::Lookup`]: kept out of [`Exec::eval`], whose every call pays for its size.
+    #[inline(never)]
+    fn lookup(&mut self, q: &'a crate::compile::Lookup) -> R<Value<'a>> {
+        let items = self.list(&q.list)?;
+        match &items {
+            List::Seq(seq, range) if range.len() >= LOOKUP_FROM => {
+                match self.candidates(*seq, range.clone(), q.field, &q.key)? {
+                    Some(found) => self.quant(q.kind, q.slot, found.into_iter().map(|k| seq.at(k)), &q.cond),
+                    None => self.quant(q.kind, q.slot, items.iter(), &q.cond),
+                }
+            }
+            // A few materials: their field read in place, and only those equal to the key
+            // bound and tested, as the index would give them.
+            List::Seq(Seq::Materials(i), range)
+                if !range.is_empty()
+                    && let Some(get) = material_text(q.field)
+                    && let Some(key) = self.key(&q.key)? =>
+            {
+                let (i, item) = (*i, self.item(*i)?);
+                let equal = move |k: &u32| item.materials.get(*k as usize).is_some_and(|m| get(m) == key.as_deref());
+                self.quant(q.kind, q.slot, range.clone().filter(equal).map(|k| Value::Material(i, k)), &q.cond)
+            }
+            _ => self.quant(q.kind, q.slot, items.iter(), &q.cond),
+        }
     }
 
     /// A condition: the same answer and the same errors as `bool_of(eval(e))`. The compiler lowers
