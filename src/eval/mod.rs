@@ -980,7 +980,11 @@ impl<'a> Exec<'a, '_> {
                     return Ok(Value::list(Vec::new()));
                 };
                 let item = self.item(i)?;
-                let mut out = Vec::new();
+                let count = |basis: usize, waivers: usize| if b == Builtin::Citations { basis } else { waivers };
+                let n = item.materials.iter().fold(count(item.basis.len(), item.waivers.len()), |n, m| {
+                    n.saturating_add(count(m.basis.len(), m.waivers.len()))
+                });
+                let mut out = Vec::with_capacity(n);
                 let own = |n: usize, owner: Owner, out: &mut Vec<Value<'a>>| {
                     for k in 0..n {
                         let k = u32::try_from(k).unwrap_or(u32::MAX);
@@ -991,11 +995,10 @@ impl<'a> Exec<'a, '_> {
                         });
                     }
                 };
-                let n_item = if b == Builtin::Citations { item.basis.len() } else { item.waivers.len() };
-                own(n_item, Owner { item: i, material: None }, &mut out);
+                own(count(item.basis.len(), item.waivers.len()), Owner { item: i, material: None }, &mut out);
                 for (m, mat) in item.materials.iter().enumerate() {
-                    let n = if b == Builtin::Citations { mat.basis.len() } else { mat.waivers.len() };
-                    own(n, Owner { item: i, material: Some(u32::try_from(m).unwrap_or(u32::MAX)) }, &mut out);
+                    let owner = Owner { item: i, material: Some(u32::try_from(m).unwrap_or(u32::MAX)) };
+                    own(count(mat.basis.len(), mat.waivers.len()), owner, &mut out);
                 }
                 Value::list(out)
             }
