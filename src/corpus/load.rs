@@ -177,7 +177,7 @@ pub struct Loader<'a> {
     registry: &'a Registry,
     /// Citations resolved so far: a list cites the same few statutes over and over, and resolving
     /// one (normalising, finding the statute, checking the article) was an eighth of loading.
-    resolved: std::collections::HashMap<String, (Option<u32>, Option<String>, bool)>,
+    resolved: rustc_hash::FxHashMap<String, (Option<u32>, Option<String>, bool)>,
     list: u32,
     opts: LoadOptions,
     errors: Vec<SourceError>,
@@ -196,7 +196,7 @@ impl<'a> Loader<'a> {
         Loader {
             src,
             registry,
-            resolved: std::collections::HashMap::new(),
+            resolved: rustc_hash::FxHashMap::default(),
             list,
             opts,
             errors: Vec::new(),
