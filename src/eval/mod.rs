@@ -788,12 +788,13 @@ impl<'a> Exec<'a, '_> {
         let mut count = 0i64;
         for it in items {
             self.tested += 1;
-            self.set(slot, it.clone());
+            self.set(slot, it);
             let hit = self.test(cond)?;
             match kind {
                 QuantKind::Any if hit => return Ok(Value::Bool(true)),
                 QuantKind::All if !hit => return Ok(Value::Bool(false)),
-                QuantKind::First if hit => return Ok(it),
+                // The condition's own quantifiers bind other variables: the element is still here.
+                QuantKind::First if hit => return Ok(self.env.get(slot).cloned().unwrap_or(Value::Absent)),
                 QuantKind::Count if hit => count += 1,
                 _ => {}
             }
