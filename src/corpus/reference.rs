@@ -463,19 +463,17 @@ fn owner_prefix(prefix: &str) -> bool {
 #[derive(Debug, Clone, Default)]
 struct NameIndex {
     map: FxHashMap<String, u32>,
-    /// The first characters of the names, sorted: a suffix that starts with any other
-    /// character cannot be a name, and is not hashed and looked up.
-    starts: Vec<char>,
+    /// The first characters of the names: a suffix that starts with any other character
+    /// cannot be a name, and is not hashed and looked up.
+    starts: rustc_hash::FxHashSet<char>,
 }
 
 impl NameIndex {
     fn insert(&mut self, name: &str, i: u32) {
         let key = normalize::name(name);
         if key.chars().count() >= 2 {
-            if let Some(c) = key.chars().next()
-                && let Err(at) = self.starts.binary_search(&c)
-            {
-                self.starts.insert(at, c);
+            if let Some(c) = key.chars().next() {
+                self.starts.insert(c);
             }
             self.map.entry(key).or_insert(i);
         }
@@ -490,7 +488,9 @@ impl NameIndex {
             return Some(i);
         }
         norm.char_indices().skip(1).find_map(|(at, c)| {
-            self.starts.binary_search(&c).ok()?;
+            if !self.starts.contains(&c) {
+                return None;
+            }
             let prefix = norm.get(..at)?;
             let rest = norm.get(at..)?;
             let i = *self.map.get(rest)?;
