@@ -21,7 +21,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use self::types::{BUILTINS, Builtin, Field, Rec, Ty, fields};
-use crate::corpus::model::Date;
+use crate::corpus::model::{Date, Material};
 use crate::corpus::normalize;
 use crate::corpus::reference::{References, canonical_article};
 use crate::diag::{SourceError, did_you_mean};
@@ -71,6 +71,9 @@ pub struct Lookup {
     pub cond: CExpr,
     pub field: Field,
     pub key: CExpr,
+    /// How `field` is read when it is a text field of a material: a few materials are then
+    /// compared in place rather than indexed.
+    pub material_text: Option<fn(&Material) -> Option<&str>>,
 }
 
 impl CExpr {
@@ -594,7 +597,16 @@ impl<'a> Checker<'a> {
                 };
                 let quant = match lookup_of(*kind, slot, &cc) {
                     Some((field, key)) => {
-                        CExpr::Lookup(Box::new(Lookup { kind: *kind, slot, list: lc, cond: cc, field, key }))
+                        let material_text = cond::material_text(field);
+                        CExpr::Lookup(Box::new(Lookup {
+                            kind: *kind,
+                            slot,
+                            list: lc,
+                            cond: cc,
+                            field,
+                            key,
+                            material_text,
+                        }))
                     }
                     None => CExpr::Quant(*kind, slot, Box::new(lc), Box::new(cc)),
                 };

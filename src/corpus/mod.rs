@@ -208,11 +208,27 @@ impl Discovery {
         index: usize,
         overrides: &HashMap<PathBuf, String>,
     ) -> Result<(SourceFile, Option<String>), SourceError> {
+        let (name, text, note) = self.decoded(index, overrides)?;
+        Ok((SourceFile::new(name, text), note))
+    }
+
+    /// The name, text and note on the encoding of list file `index`: what [`Discovery::read`]
+    /// and [`Discovery::read_text`] both start from.
+    fn decoded(
+        &self,
+        index: usize,
+        overrides: &HashMap<PathBuf, String>,
+    ) -> Result<(String, Arc<str>, Option<String>), SourceError> {
         let path = self.path(index)?;
-        match overrides.get(path) {
-            Some(text) => Ok((SourceFile::new(path.display().to_string(), text.as_str()), None)),
-            None => read_text_within(path, self.limits.max_file_bytes),
-        }
+        let name = path.display().to_string();
+        Ok(match overrides.get(path) {
+            Some(text) => (name, Arc::from(text.as_str()), None),
+            None => {
+                let bytes = read_bytes_within(path, self.limits.max_file_bytes)?;
+                let (text, note) = decode_text(&name, &bytes)?;
+                (name, Arc::from(text), note)
+            }
+        })
     }
 
     fn path(&self, index: usize) -> Result<&PathBuf, SourceError> {
@@ -229,15 +245,7 @@ impl Discovery {
         index: usize,
         overrides: &HashMap<PathBuf, String>,
     ) -> Result<(String, Arc<str>), SourceError> {
-        let path = self.path(index)?;
-        let name = path.display().to_string();
-        let text = match overrides.get(path) {
-            Some(text) => Arc::from(text.as_str()),
-            None => {
-                let bytes = read_bytes_within(path, self.limits.max_file_bytes)?;
-                Arc::from(decode_text(&name, &bytes)?.0)
-            }
-        };
+        let (name, text, _) = self.decoded(index, overrides)?;
         Ok((name, text))
     }
 

@@ -20,7 +20,6 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use self::value::{List, Owner, Seq, Value};
-use crate::compile::cond::material_text;
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, CFixAction, CPart, CompiledRule, Program, Root, Step};
 use crate::corpus::Corpus;
@@ -747,7 +746,7 @@ impl<'a> Exec<'a, '_> {
             // bound and tested, as the index would give them.
             List::Seq(Seq::Materials(i), range)
                 if !range.is_empty()
-                    && let Some(get) = material_text(q.field)
+                    && let Some(get) = q.material_text
                     && let Some(key) = self.key(&q.key)? =>
             {
                 let (i, item) = (*i, self.item(*i)?);

@@ -115,8 +115,10 @@ impl Fingerprint {
     /// Reads the written form back; `None` for anything else (a hand-edited entry, upper case).
     #[must_use]
     pub fn parse(hex: &str) -> Option<Fingerprint> {
-        let digits = hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        digits.then(|| u64::from_str_radix(hex, 16).ok().map(Fingerprint)).flatten()
+        if hex.len() != 16 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return None;
+        }
+        u64::from_str_radix(hex, 16).ok().map(Fingerprint)
     }
 }
 
