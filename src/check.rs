@@ -13,9 +13,15 @@
 //! item run again (`same_code`, chain rules, and `used`, which counts the waivers phase 1 found
 //! used on the same items), and those rules' phase-1 findings on them are replaced; the other
 //! rules' findings do not depend on other files and stand. Connected items (a chain and its
-//! steps, items sharing a code) are always checked together, in batches of at most [`BATCH`] pieces, so memory stays bounded
-//! whatever the corpus size. An item that cannot be parsed alone (an alias to an anchor outside
+//! steps, items sharing a code) are always checked together, in batches of at most [`BATCH`]
+//! pieces, so memory stays bounded whatever the corpus size. An item that cannot be parsed alone (an alias to an anchor outside
 //! it, a flow sequence after non-ASCII text on its line) is taken from its whole file instead.
+//!
+//! Reading an item again costs as much as loading it did. So when a chain rule is enabled, the
+//! files that may hold chains (a byte search for the key, [`Discovery::may_hold_chains`]) are
+//! checked first; the other files then know which codes chains name and keep those items, as
+//! phase 2 would have read them, up to [`KEEP`] items. A guess that misses a chain file, or an
+//! item beyond the budget, only means the item is read again.
 //!
 //! A policy that uses `items` or `chains` as a value inside a rule needs every item at once: then
 //! the corpus is loaded whole, as the other commands do.
@@ -28,6 +34,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -35,7 +42,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::compile::Program;
 use crate::compile::scope::Scope;
 use crate::corpus::load::{LoadOptions, Loader};
-use crate::corpus::model::{Chain, Item, ListFile};
+use crate::corpus::model::{Chain, Item, ListFile, ListHeader};
 use crate::corpus::piece::{Piece, cut, piece};
 use crate::corpus::reference::References;
 use crate::corpus::{self, Corpus, Discovery, Parts, yaml};
@@ -59,6 +66,8 @@ pub struct CheckOptions<'a> {
     pub tick: &'a (dyn Fn() + Sync),
     /// Most pieces checked together in phase 2 ([`BATCH`]; tests make it small).
     pub batch: usize,
+    /// Most items phase 1 keeps for phase 2 ([`KEEP`]; tests make it small).
+    pub keep: usize,
 }
 
 /// The outcome: the report (whose texts are read again when a format quotes them) and notes for
@@ -86,6 +95,55 @@ struct FileResult {
     note: Option<String>,
     /// Read as UTF-8 as written: phase 2 may read parts of it by their offsets.
     verbatim: bool,
+    /// Items a chain names, kept as phase 2 would read them again, by index.
+    kept: FxHashMap<u32, Kept>,
+}
+
+type FileOutcome = Result<FileResult, Vec<SourceError>>;
+
+/// Most items phase 1 keeps for phase 2 (a few KB each): the others are read again.
+pub const KEEP: usize = 20_000;
+
+/// What phase 1 does on a file besides running the rules: what it notes for phase 2.
+#[derive(Clone, Copy)]
+struct Phase1<'k> {
+    cross: Cross,
+    /// The rules phase 2 runs again ([`reruns`]).
+    rerun: &'k [bool],
+    keep: Option<Keep<'k>>,
+}
+
+/// The items phase 1 keeps: those whose code a chain names, while the budget lasts.
+#[derive(Clone, Copy)]
+struct Keep<'k> {
+    named: &'k FxHashSet<u64>,
+    budget: &'k AtomicUsize,
+}
+
+/// An item kept for phase 2 as [`load_piece`] would load it: its piece of text, the item with
+/// spans counted from the piece, and where the piece starts in its file.
+struct Kept {
+    frag: SourceFile,
+    item: Box<Item>,
+    base: u32,
+}
+
+/// `it`, of file `src` with header spans `header`, as phase 2 would load it alone; `None` when
+/// it would be read otherwise (text before it on its line that is not ASCII, a value written
+/// outside it by an alias).
+fn keep(src: &SourceFile, header: &[Span], it: &Item) -> Option<Kept> {
+    let p = piece(src, it.span);
+    let frag = cut(src.name(), src.text(), p)?;
+    let len = u32::try_from(frag.text().len()).ok()?;
+    let mut item = Box::new(it.clone());
+    let mut inside = true;
+    item.for_each_span(&mut |s| match (s.start.checked_sub(p.line_start), s.end.checked_sub(p.line_start)) {
+        (Some(start), Some(end)) if end <= len => (s.start, s.end) = (start, end),
+        // A value the item takes from its list's header keeps the header's span, as the item
+        // loaded alone (with the same header) has it.
+        _ => inside = inside && header.contains(s),
+    });
+    inside.then_some(Kept { frag, item, base: p.line_start })
 }
 
 fn code_hash(code: &str) -> u64 {
@@ -112,15 +170,34 @@ pub fn check<'a>(
     let cross = Cross { same_code: scopes.contains(&Scope::SameCode), chains: scopes.contains(&Scope::Chain) };
 
     let rerun = reruns(program);
-    let mut files = corpus::all_or_problems(
-        (0..d.file_count())
-            .into_par_iter()
-            .map(|i| {
+    // Files that may hold chains are checked first, so that the others know which of their
+    // items chains name and keep them for phase 2 instead of reading them again.
+    let early: Vec<bool> = if cross.chains {
+        (0..d.file_count()).into_par_iter().map(|i| d.may_hold_chains(i, opts.overrides)).collect()
+    } else {
+        Vec::new()
+    };
+    let (first, rest): (Vec<usize>, Vec<usize>) =
+        (0..d.file_count()).partition(|&i| early.get(i).copied().unwrap_or(false));
+    let budget = AtomicUsize::new(opts.keep);
+    let wave = |wave: &[usize], named: Option<&FxHashSet<u64>>| -> Vec<(usize, FileOutcome)> {
+        wave.par_iter()
+            .map(|&i| {
                 (opts.tick)();
-                check_file(d, refs, program, opts, i, cross, &rerun)
+                let keep = named.map(|named| Keep { named, budget: &budget });
+                (i, check_file(d, refs, program, opts, i, Phase1 { cross, rerun: &rerun, keep }))
             })
-            .collect(),
-    )?;
+            .collect()
+    };
+    let mut outcomes = wave(&first, None);
+    let named: FxHashSet<u64> = outcomes
+        .iter()
+        .filter_map(|(_, r)| r.as_ref().ok())
+        .flat_map(|f| f.chains.iter().flat_map(|(_, steps)| steps.iter().copied()))
+        .collect();
+    outcomes.extend(wave(&rest, (!named.is_empty()).then_some(&named)));
+    outcomes.sort_by_key(|(i, _)| *i);
+    let mut files = corpus::all_or_problems(outcomes.into_iter().map(|(_, r)| r).collect())?;
 
     let mut summary = Summary { files: files.len(), ..Summary::default() };
     let mut notes = Vec::new();
@@ -151,7 +228,7 @@ pub fn check<'a>(
             .collect();
         let mut later = Vec::new();
         for batch in &batches {
-            later.extend(check_batch(d, refs, program, opts, &files, batch, &rerun)?);
+            later.extend(check_batch(d, refs, program, opts, &mut files, batch, &rerun)?);
         }
         diagnostics = Vec::with_capacity(phase1.saturating_add(later.len()));
         for (fi, f) in files.iter_mut().enumerate() {
@@ -218,9 +295,8 @@ fn check_file(
     program: &Program,
     opts: &CheckOptions<'_>,
     index: usize,
-    cross: Cross,
-    rerun: &[bool],
-) -> Result<FileResult, Vec<SourceError>> {
+    Phase1 { cross, rerun, keep: keep_named }: Phase1<'_>,
+) -> FileOutcome {
     let mut corpus = d.load_alone(index, refs, opts.overrides)?;
     // Chains name items of other files: they are checked in phase 2.
     let chains = std::mem::take(&mut corpus.chains);
@@ -254,20 +330,42 @@ fn check_file(
         ),
         None => (Vec::new(), Vec::new()),
     };
+    let codes: Vec<u64> = corpus.items.iter().map(|it| code_hash(&it.code.value)).collect();
+    let mut kept = FxHashMap::default();
+    if let (Some(k), Some(src)) = (keep_named, src.filter(|_| cross.chains)) {
+        let header: Vec<Span> = corpus.lists.first().map(|l| header_spans(&l.header)).unwrap_or_default();
+        for (ii, (it, h)) in corpus.items.iter().zip(&codes).enumerate() {
+            if !k.named.contains(h) {
+                continue;
+            }
+            if k.budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1)).is_err() {
+                break;
+            }
+            if let (Some(piece), Ok(ii)) = (keep(src, &header, it), u32::try_from(ii)) {
+                kept.insert(ii, piece);
+            }
+        }
+    }
     let result = FileResult {
         diagnostics,
         items: corpus.items.len(),
         materials: corpus.material_count(),
-        codes: corpus.items.iter().map(|it| code_hash(&it.code.value)).collect(),
+        codes,
         item_pieces,
         chains: chain_pieces,
         used,
         list: std::mem::take(&mut corpus.lists).into_iter().next(),
         verbatim: corpus.notes.is_empty(),
         note: std::mem::take(&mut corpus.notes).into_iter().next(),
+        kept,
     };
     corpus.release();
     Ok(result)
+}
+
+fn header_spans(h: &ListHeader) -> Vec<Span> {
+    let text = [&h.title, &h.region, &h.department, &h.version];
+    text.into_iter().flatten().map(|v| v.span).chain(h.level.as_ref().map(|v| v.span)).collect()
 }
 
 /// A piece checked in phase 2.
@@ -425,36 +523,55 @@ fn load_piece(
     }
 }
 
+/// A piece of a batch: its position, what it is, and the item if phase 1 kept it.
+type Pending = (usize, Node, Option<Kept>);
+
 /// Phase 2 for one batch: its pieces form a corpus of their own, checked with every rule.
 fn check_batch(
     d: &Discovery,
     refs: &References,
     program: &Program,
     opts: &CheckOptions<'_>,
-    files: &[FileResult],
+    files: &mut [FileResult],
     batch: &[Node],
     rerun: &[bool],
 ) -> Result<Vec<Diagnostic>, Problems> {
     // The files of the batch, each read once (in parallel); pieces keep the batch's order.
-    let mut by_file: Vec<(u32, Vec<(usize, Node)>)> = Vec::new();
+    // Items phase 1 kept are not read again.
+    let mut by_file: Vec<(u32, Vec<Pending>)> = Vec::new();
     for (k, &n) in batch.iter().enumerate() {
+        let kept = match n {
+            Node::Item { file, item } => files.get_mut(file as usize).and_then(|f| f.kept.remove(&item)),
+            Node::Chain { .. } => None,
+        };
         match by_file.last_mut() {
-            Some((f, v)) if *f == n.file() => v.push((k, n)),
-            _ => by_file.push((n.file(), vec![(k, n)])),
+            Some((f, v)) if *f == n.file() => v.push((k, n, kept)),
+            _ => by_file.push((n.file(), vec![(k, n, kept)])),
         }
     }
+    let files: &[FileResult] = files;
     let loaded: Vec<FilePieces> = by_file
-        .par_iter()
+        .into_par_iter()
         .map(|(fi, nodes)| {
-            let Some((f, list)) = files.get(*fi as usize).and_then(|f| Some((f, f.list.as_ref()?))) else {
+            let Some((f, list)) = files.get(fi as usize).and_then(|f| Some((f, f.list.as_ref()?))) else {
                 return Ok(Vec::new());
             };
+            let mut out = Vec::with_capacity(nodes.len());
+            let mut rest = Vec::with_capacity(nodes.len());
+            for (k, n, kept) in nodes {
+                match kept {
+                    Some(kept) => out.push((k, Loaded::Item(kept.frag, kept.item), kept.base)),
+                    None => rest.push((k, n)),
+                }
+            }
+            if rest.is_empty() {
+                return Ok(out);
+            }
             // Each piece read alone where the file allows it, else from the whole text, read once.
-            let mut parts = f.verbatim.then(|| d.open_parts(*fi as usize, opts.overrides)).flatten();
+            let mut parts = f.verbatim.then(|| d.open_parts(fi as usize, opts.overrides)).flatten();
             let mut text: Option<(String, Arc<str>)> = None;
             let mut whole: Option<Corpus> = None;
-            let mut out = Vec::with_capacity(nodes.len());
-            for &(k, n) in nodes {
+            for (k, n) in rest {
                 let id = FileId(u32::try_from(k).unwrap_or(u32::MAX));
                 let (p, code) = match n {
                     Node::Item { item, .. } => {
@@ -471,7 +588,7 @@ fn check_batch(
                     && let Some(p) = p
                 {
                     if text.is_none() {
-                        text = Some(d.read_text(*fi as usize, opts.overrides).map_err(|e| vec![e])?);
+                        text = Some(d.read_text(fi as usize, opts.overrides).map_err(|e| vec![e])?);
                     }
                     piece = text
                         .as_ref()
@@ -483,7 +600,7 @@ fn check_batch(
                     // Not parseable alone: take it from the whole file, parsed once.
                     None => {
                         if whole.is_none() {
-                            whole = Some(d.load_alone(*fi as usize, refs, opts.overrides)?);
+                            whole = Some(d.load_alone(fi as usize, refs, opts.overrides)?);
                         }
                         let Some(w) = whole.as_ref() else { continue };
                         let Some(wsrc) = w.sources.get(FileId(0)).cloned() else { continue };
@@ -658,7 +775,55 @@ fn check_whole<'a>(
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests may fail loudly")]
 
-    use super::sort_in_place;
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+
+    use super::{Loaded, Node, code_hash, header_spans, keep, load_piece, sort_in_place};
+    use crate::corpus::{self, piece::piece};
+    use crate::source::FileId;
+
+    /// An item phase 1 keeps is the item phase 2 would load from its piece, with the same text;
+    /// the items phase 2 cannot load alone (an alias to another item's anchor, flow style after
+    /// a Chinese key) are not kept.
+    #[test]
+    fn kept_items_are_the_items_loaded_from_their_pieces() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let d = corpus::discover(&[root.join("tests/fixtures/streaming"), root.join("corpus")], None).unwrap();
+        let refs = corpus::references(&d).unwrap();
+        let (mut kept, mut not) = (0, 0);
+        for i in 0..d.file_count() {
+            let c = d.load_alone(i, &refs, &HashMap::new()).unwrap();
+            let (src, list) = (c.sources.get(FileId(0)).unwrap(), c.lists.first().unwrap());
+            let header = header_spans(&list.header);
+            for (ii, it) in c.items.iter().enumerate() {
+                let p = piece(src, it.span);
+                let node = Node::Item { file: 0, item: u32::try_from(ii).unwrap() };
+                let alone = load_piece(
+                    src.name(),
+                    src.text(),
+                    &refs,
+                    list,
+                    p,
+                    node,
+                    FileId(0),
+                    Some(code_hash(&it.code.value)),
+                );
+                match (keep(src, &header, it), alone) {
+                    (Some(k), Some(Loaded::Item(frag, item))) => {
+                        assert_eq!(k.frag.text(), frag.text(), "{} {}", src.name(), it.code.value);
+                        assert_eq!(format!("{:?}", k.item), format!("{item:?}"), "{} {}", src.name(), it.code.value);
+                        assert_eq!(k.base, p.line_start);
+                        kept += 1;
+                    }
+                    (None, None) => not += 1,
+                    (k, _) => {
+                        panic!("{} {}: kept {}, loaded alone the other way", src.name(), it.code.value, k.is_some())
+                    }
+                }
+            }
+        }
+        assert!(kept > 20 && not >= 3, "kept {kept}, not kept {not}");
+    }
 
     /// The same order as the standard stable sort, ties kept in their order, for every
     /// permutation shape: sorted, reversed, long cycles, fixed points, many equal keys.

@@ -24,19 +24,20 @@ use qingdan::eval::RunOptions;
 use qingdan::policy;
 use qingdan::report::json;
 
-/// The JSON report of the streaming check, with phase-2 batches of at most `batch` pieces.
-fn stream_json(paths: &[&Path], policies: &[PolicySource], batch: usize) -> String {
+/// The JSON report of the streaming check, with phase-2 batches of at most `batch` pieces and
+/// at most `keep` items kept by phase 1 for phase 2.
+fn stream_json(paths: &[&Path], policies: &[PolicySource], (batch, keep): (usize, usize)) -> String {
     let paths: Vec<PathBuf> = paths.iter().map(|p| p.to_path_buf()).collect();
     let d = corpus::discover(&paths, None).unwrap();
     let refs = corpus::references(&d).unwrap();
     let program = policy::load(policies, &refs).unwrap();
-    program_json(&d, &refs, &program, batch)
+    program_json(&d, &refs, &program, (batch, keep))
 }
 
-fn program_json(d: &corpus::Discovery, refs: &References, program: &Program, batch: usize) -> String {
+fn program_json(d: &corpus::Discovery, refs: &References, program: &Program, (batch, keep): (usize, usize)) -> String {
     let run = RunOptions::all(program, as_of());
     let overrides = HashMap::new();
-    let opts = CheckOptions { run: &run, with_edits: true, overrides: &overrides, tick: &|| {}, batch };
+    let opts = CheckOptions { run: &run, with_edits: true, overrides: &overrides, tick: &|| {}, batch, keep };
     let checked = check::check(d, refs, program, &opts).unwrap_or_else(|p| panic!("{p:?}"));
     json::render(&checked.report)
 }
@@ -53,9 +54,10 @@ fn generate(dir: &Path, items: usize, files: usize, seed: u64) {
 
 fn assert_same(paths: &[&Path]) {
     let whole = check_json(paths).unwrap();
-    for batch in [check::BATCH, 3, 1] {
-        let streamed = stream_json(paths, &[PolicySource::Builtin], batch);
-        assert!(whole == streamed, "batch {batch}: {}", first_difference(&whole, &streamed));
+    // Every item kept by phase 1, some, none.
+    for sizes in [(check::BATCH, check::KEEP), (3, 2), (1, 0)] {
+        let streamed = stream_json(paths, &[PolicySource::Builtin], sizes);
+        assert!(whole == streamed, "batch and keep {sizes:?}: {}", first_difference(&whole, &streamed));
     }
 }
 
@@ -81,7 +83,8 @@ fn sample_corpus_streams_as_it_checks_whole() {
 fn cross_file_items_and_chains_stream_as_they_check_whole() {
     let dir = root().join("tests/fixtures/streaming");
     assert_same(&[&dir]);
-    let report: serde_json::Value = serde_json::from_str(&stream_json(&[&dir], &[PolicySource::Builtin], 2)).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&stream_json(&[&dir], &[PolicySource::Builtin], (2, check::KEEP))).unwrap();
     let rules: Vec<&str> =
         report["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
     for cross in ["QD108", "QD302", "QD902"] {
@@ -112,7 +115,7 @@ fn pieces_of_files_in_every_encoding_stream_as_they_check_whole() {
         std::fs::write(dir.path().join(name), bytes).unwrap();
     }
     assert_same(&[dir.path()]);
-    let report = stream_json(&[dir.path()], &[PolicySource::Builtin], 2);
+    let report = stream_json(&[dir.path()], &[PolicySource::Builtin], (2, check::KEEP));
     for cross in ["\"QD108\"", "\"QD302\"", "\"QD902\""] {
         assert!(report.contains(cross), "{cross} missing");
     }
@@ -123,9 +126,9 @@ fn generated_corpus_streams_as_it_checks_whole() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), 1500, 7, 3);
     let whole = check_json(&[dir.path()]).unwrap();
-    for batch in [check::BATCH, 50] {
-        let streamed = stream_json(&[dir.path()], &[PolicySource::Builtin], batch);
-        assert!(whole == streamed, "batch {batch}: {}", first_difference(&whole, &streamed));
+    for sizes in [(check::BATCH, check::KEEP), (50, 30), (50, 0)] {
+        let streamed = stream_json(&[dir.path()], &[PolicySource::Builtin], sizes);
+        assert!(whole == streamed, "batch and keep {sizes:?}: {}", first_difference(&whole, &streamed));
     }
     // The generator plants cross-file findings: the comparison covers phase 2.
     for cross in ["\"QD108\"", "\"QD302\""] {
@@ -161,7 +164,7 @@ fn a_rule_over_all_items_checks_the_whole_corpus() {
     let program = policy::load(&sources, &refs).unwrap();
     let rule = program.rules.iter().find(|r| r.id == "QX001").unwrap();
     assert_eq!(rule.scope(), qingdan::compile::scope::Scope::Corpus);
-    let report = stream_json(&[&dir], &sources, check::BATCH);
+    let report = stream_json(&[&dir], &sources, (check::BATCH, check::KEEP));
     assert_eq!(report.matches("\"rule\": \"QX001\"").count(), 10, "{report}");
 }
 
@@ -181,7 +184,10 @@ fn lowered_conditions_report_what_their_expressions_do() {
         let count = |p: &Program| format!("{:?}", p.rules).matches("Cond(").count();
         assert!(count(&lowered) > 20, "only {} lowered conditions", count(&lowered));
         assert_eq!(count(&plain), 0);
-        let (a, b) = (program_json(&d, &refs, &lowered, check::BATCH), program_json(&d, &refs, &plain, check::BATCH));
+        let (a, b) = (
+            program_json(&d, &refs, &lowered, (check::BATCH, check::KEEP)),
+            program_json(&d, &refs, &plain, (check::BATCH, check::KEEP)),
+        );
         assert!(a == b, "{}: {}", dir.display(), first_difference(&b, &a));
         assert!(a.matches("\"rule\"").count() > 5, "{}: too few findings to compare", dir.display());
     }

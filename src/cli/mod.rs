@@ -431,6 +431,7 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
         overrides: &sheets.overrides,
         tick: &tick,
         batch: crate::check::BATCH,
+        keep: crate::check::KEEP,
     };
     if args.load_only {
         let s = crate::check::load_only(&discovery, &refs, &opts);

@@ -249,6 +249,27 @@ impl Discovery {
         Ok((name, text))
     }
 
+    /// Whether list file `index` may hold chains: its bytes name the `chains` key (in English,
+    /// or 一件事 in UTF-8 or GB18030), or it is written in another encoding, or it cannot be read
+    /// (loading it says why). A guess that only orders the streaming check's work: a file that
+    /// holds chains and is not found here is checked as well, only later.
+    #[must_use]
+    pub fn may_hold_chains(&self, index: usize, overrides: &HashMap<PathBuf, String>) -> bool {
+        const NEEDLES: [&[u8]; 3] = [b"chains", "一件事".as_bytes(), b"\xD2\xBB\xBC\xFE\xCA\xC2"];
+        let Ok(path) = self.path(index) else { return true };
+        let found = |bytes: &[u8]| NEEDLES.iter().any(|n| memchr::memmem::find(bytes, n).is_some());
+        if let Some(text) = overrides.get(path) {
+            return found(text.as_bytes());
+        }
+        match read_bytes_within(path, self.limits.max_file_bytes) {
+            // UTF-16 and other encodings with a byte-order mark.
+            Ok(bytes) => {
+                found(&bytes) || encoding_rs::Encoding::for_bom(&bytes).is_some_and(|(e, _)| e != encoding_rs::UTF_8)
+            }
+            Err(_) => true,
+        }
+    }
+
     /// A reader of parts of list file `index`, for a file read as UTF-8 as it was written (no
     /// other encoding, no text from `overrides`): the streaming check reads again only the
     /// items it checks in phase 2, not their whole files. `None` when the file cannot be opened

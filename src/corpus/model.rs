@@ -245,7 +245,11 @@ impl Item {
     /// Moves every span of the item to file `file` (the streaming check checks items cut out of
     /// their files as files of their own).
     pub fn relocate(&mut self, file: FileId) {
-        let f = &mut |s: &mut Span| s.file = file;
+        self.for_each_span(&mut |s: &mut Span| s.file = file);
+    }
+
+    /// Calls `f` on every span of the item.
+    pub fn for_each_span(&mut self, f: &mut dyn FnMut(&mut Span)) {
         f(&mut self.span);
         spans(&mut self.code, f);
         spans(&mut self.name, f);
