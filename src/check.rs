@@ -20,8 +20,8 @@
 //! Reading an item again costs as much as loading it did. So when a chain rule is enabled, the
 //! files that may hold chains (a byte search for the key, [`Discovery::may_hold_chains`]) are
 //! checked first; the other files then know which codes chains name and keep those items, as
-//! phase 2 would have read them, up to [`KEEP`] items. A guess that misses a chain file, or an
-//! item beyond the budget, only means the item is read again.
+//! phase 2 would have read them, up to [`KEEP`] bytes of their text. A guess that misses a
+//! chain file, or an item beyond the budget, only means the item is read again.
 //!
 //! A policy that uses `items` or `chains` as a value inside a rule needs every item at once: then
 //! the corpus is loaded whole, as the other commands do.
@@ -66,7 +66,7 @@ pub struct CheckOptions<'a> {
     pub tick: &'a (dyn Fn() + Sync),
     /// Most pieces checked together in phase 2 ([`BATCH`]; tests make it small).
     pub batch: usize,
-    /// Most items phase 1 keeps for phase 2 ([`KEEP`]; tests make it small).
+    /// Most bytes of item text phase 1 keeps for phase 2 ([`KEEP`]; tests make it small).
     pub keep: usize,
 }
 
@@ -101,8 +101,9 @@ struct FileResult {
 
 type FileOutcome = Result<FileResult, Vec<SourceError>>;
 
-/// Most items phase 1 keeps for phase 2 (a few KB each): the others are read again.
-pub const KEEP: usize = 20_000;
+/// Most bytes of item text phase 1 keeps for phase 2 (the items loaded take a few times that):
+/// the items beyond it are read again.
+pub const KEEP: usize = 32 << 20;
 
 /// What phase 1 does on a file besides running the rules: what it notes for phase 2.
 #[derive(Clone, Copy)]
@@ -338,12 +339,12 @@ fn check_file(
             if !k.named.contains(h) {
                 continue;
             }
-            if k.budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(1)).is_err() {
+            let (Some(piece), Ok(ii)) = (keep(src, &header, it), u32::try_from(ii)) else { continue };
+            let size = piece.frag.text().len();
+            if k.budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(size)).is_err() {
                 break;
             }
-            if let (Some(piece), Ok(ii)) = (keep(src, &header, it), u32::try_from(ii)) {
-                kept.insert(ii, piece);
-            }
+            kept.insert(ii, piece);
         }
     }
     let result = FileResult {
