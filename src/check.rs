@@ -173,7 +173,7 @@ pub fn check<'a>(
     let rerun = reruns(program);
     // Files that may hold chains are checked first, so that the others know which of their
     // items chains name and keep them for phase 2 instead of reading them again.
-    let early: Vec<bool> = if cross.chains {
+    let early: Vec<bool> = if cross.chains && d.file_count() > 1 {
         (0..d.file_count()).into_par_iter().map(|i| d.may_hold_chains(i, opts.overrides)).collect()
     } else {
         Vec::new()

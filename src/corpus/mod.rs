@@ -249,22 +249,21 @@ impl Discovery {
         Ok((name, text))
     }
 
-    /// Whether list file `index` may hold chains: its bytes name the `chains` key (in English,
-    /// or 一件事 in UTF-8 or GB18030), or it is written in another encoding, or it cannot be read
-    /// (loading it says why). A guess that only orders the streaming check's work: a file that
-    /// holds chains and is not found here is checked as well, only later.
+    /// Whether list file `index` may hold chains: its bytes name the `chains` key, or its first
+    /// key is Chinese and its bytes name 一件事 (in UTF-8 or GB18030), or it is in an encoding
+    /// with a byte-order mark other than UTF-8's, or it cannot be read (loading it says why).
+    /// A guess that only orders the streaming check's work: a file that holds chains and is not
+    /// found here is checked as well, only later.
     #[must_use]
     pub fn may_hold_chains(&self, index: usize, overrides: &HashMap<PathBuf, String>) -> bool {
-        const NEEDLES: [&[u8]; 3] = [b"chains", "一件事".as_bytes(), b"\xD2\xBB\xBC\xFE\xCA\xC2"];
         let Ok(path) = self.path(index) else { return true };
-        let found = |bytes: &[u8]| NEEDLES.iter().any(|n| memchr::memmem::find(bytes, n).is_some());
         if let Some(text) = overrides.get(path) {
-            return found(text.as_bytes());
+            return names_chains(text.as_bytes());
         }
         match read_bytes_within(path, self.limits.max_file_bytes) {
-            // UTF-16 and other encodings with a byte-order mark.
             Ok(bytes) => {
-                found(&bytes) || encoding_rs::Encoding::for_bom(&bytes).is_some_and(|(e, _)| e != encoding_rs::UTF_8)
+                names_chains(&bytes)
+                    || encoding_rs::Encoding::for_bom(&bytes).is_some_and(|(e, _)| e != encoding_rs::UTF_8)
             }
             Err(_) => true,
         }
@@ -504,6 +503,26 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
     Ok((SourceFile::new(name, text), note))
 }
 
+/// See [`Discovery::may_hold_chains`]. The Chinese spelling of the key is looked for only in a
+/// file whose first key is Chinese: searching for it costs more than loading a tenth of the
+/// file (its bytes are those of nearly every Chinese character), and a file written with
+/// English keys names chains `chains`.
+fn names_chains(bytes: &[u8]) -> bool {
+    const CHINESE: [&[u8]; 2] = ["一件事".as_bytes(), b"\xD2\xBB\xBC\xFE\xCA\xC2"];
+    if memchr::memmem::find(bytes, b"chains").is_some() {
+        return true;
+    }
+    let first_key = bytes
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii_start())
+        .find(|line| {
+            !line.is_empty() && !line.starts_with(b"#") && !line.starts_with(b"---") && !line.starts_with(b"%")
+        });
+    let chinese = first_key
+        .is_some_and(|line| line.iter().find(|b| !matches!(b, b'"' | b'\'' | b'{')).is_some_and(|&b| b >= 0x80));
+    chinese && CHINESE.iter().any(|k| memchr::memmem::find(bytes, k).is_some())
+}
+
 /// The bytes of a file, refused beyond `max_bytes` (see [`read_text_within`]).
 fn read_bytes_within(path: &Path, max_bytes: u64) -> Result<Vec<u8>, SourceError> {
     use std::io::Read as _;
@@ -707,6 +726,24 @@ mod tests {
         for bad in ["", "G", "0", "-1", "1.5G", "1T", "ten", "99999999999999999999G"] {
             assert_eq!(parse_size(bad), None, "{bad}");
         }
+    }
+
+    /// Files that may hold chains are told by the key's spellings; an English-keyed file that
+    /// only mentions 一件事 in a name is not one of them.
+    #[test]
+    fn files_that_may_hold_chains_are_told_by_their_key() {
+        let chinese = "# 甲区\n清单: {标题: 甲区}\n一件事:\n  - {名称: 我要开饭店, 环节: [A-1]}\n";
+        for (text, holds) in [
+            ("items: []\nchains:\n  - {name: x, steps: [A-1]}\n", true),
+            ("{items: [], chains: [{name: x, steps: [A-1]}]}", true),
+            (chinese, true),
+            ("items:\n  - {code: A-1, name: 一件事一次办咨询}\n", false),
+            ("事项:\n  - {code: A-1, name: 开办}\n", false),
+        ] {
+            assert_eq!(names_chains(text.as_bytes()), holds, "{text}");
+        }
+        let gbk = encoding_rs::GB18030.encode(chinese).0;
+        assert!(names_chains(&gbk));
     }
 
     /// Parts are read by their offsets in the decoded text, to the end of their last line.
