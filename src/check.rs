@@ -95,8 +95,8 @@ struct FileResult {
     note: Option<String>,
     /// Read as UTF-8 as written: phase 2 may read parts of it by their offsets.
     verbatim: bool,
-    /// Items a chain names, kept as phase 2 would read them again, by index.
-    kept: FxHashMap<u32, Kept>,
+    /// Chains, and items a chain names, kept as phase 2 would read them again.
+    kept: FxHashMap<Node, Kept>,
 }
 
 type FileOutcome = Result<FileResult, Vec<SourceError>>;
@@ -114,37 +114,62 @@ struct Phase1<'k> {
     keep: Option<Keep<'k>>,
 }
 
-/// The items phase 1 keeps: those whose code a chain names, while the budget lasts.
+/// What phase 1 keeps for phase 2: every chain, and the items whose code a chain names (known
+/// once the files that may hold chains have been checked), while the budget lasts.
 #[derive(Clone, Copy)]
 struct Keep<'k> {
-    named: &'k FxHashSet<u64>,
+    named: Option<&'k FxHashSet<u64>>,
+    /// Bytes of text left to keep.
     budget: &'k AtomicUsize,
 }
 
-/// An item kept for phase 2 as [`load_piece`] would load it: its piece of text, the item with
-/// spans counted from the piece, and where the piece starts in its file.
+impl Keep<'_> {
+    /// Takes `size` bytes from the budget, if it has them.
+    fn take(self, size: usize) -> bool {
+        self.budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(size)).is_ok()
+    }
+}
+
+/// An item or a chain kept for phase 2 as [`load_piece`] would load it (its piece of text, its
+/// spans counted from the piece), and where the piece starts in its file.
 struct Kept {
-    frag: SourceFile,
-    item: Box<Item>,
+    loaded: Loaded,
     base: u32,
 }
 
-/// `it`, of file `src` with header spans `header`, as phase 2 would load it alone; `None` when
-/// it would be read otherwise (text before it on its line that is not ASCII, a value written
-/// outside it by an alias).
-fn keep(src: &SourceFile, header: &[Span], it: &Item) -> Option<Kept> {
-    let p = piece(src, it.span);
+/// The piece of `src` that a record written at `span` is cut out of, with the record's spans
+/// moved by `spans` to count from the piece; `None` when phase 2 would read the record
+/// otherwise (text before it on its line that is not ASCII, a value written outside it by an
+/// alias). A value outside it whose span is in `header` is one the item takes from its list's
+/// header: it keeps the header's span, as the item loaded alone with the same header has it.
+fn keep_piece(
+    src: &SourceFile,
+    header: &[Span],
+    span: Span,
+    spans: impl FnOnce(&mut dyn FnMut(&mut Span)),
+) -> Option<(SourceFile, u32)> {
+    let p = piece(src, span);
     let frag = cut(src.name(), src.text(), p)?;
     let len = u32::try_from(frag.text().len()).ok()?;
-    let mut item = Box::new(it.clone());
     let mut inside = true;
-    item.for_each_span(&mut |s| match (s.start.checked_sub(p.line_start), s.end.checked_sub(p.line_start)) {
+    spans(&mut |s| match (s.start.checked_sub(p.line_start), s.end.checked_sub(p.line_start)) {
         (Some(start), Some(end)) if end <= len => (s.start, s.end) = (start, end),
-        // A value the item takes from its list's header keeps the header's span, as the item
-        // loaded alone (with the same header) has it.
         _ => inside = inside && header.contains(s),
     });
-    inside.then_some(Kept { frag, item, base: p.line_start })
+    inside.then_some((frag, p.line_start))
+}
+
+/// Item `it` of file `src`, whose header has the spans `header`, kept (see [`keep_piece`]).
+fn keep_item(src: &SourceFile, header: &[Span], it: &Item) -> Option<Kept> {
+    let mut item = Box::new(it.clone());
+    let (frag, base) = keep_piece(src, header, it.span, |f| item.for_each_span(f))?;
+    Some(Kept { loaded: Loaded::Item(frag, item), base })
+}
+
+/// Chain `c` of file `src` kept (see [`keep_piece`]).
+fn keep_chain(src: &SourceFile, mut c: Chain) -> Option<Kept> {
+    let (frag, base) = keep_piece(src, &[], c.span, |f| c.for_each_span(f))?;
+    Some(Kept { loaded: Loaded::Chain(frag, c), base })
 }
 
 fn code_hash(code: &str) -> u64 {
@@ -185,7 +210,7 @@ pub fn check<'a>(
         wave.par_iter()
             .map(|&i| {
                 (opts.tick)();
-                let keep = named.map(|named| Keep { named, budget: &budget });
+                let keep = cross.chains.then_some(Keep { named, budget: &budget });
                 (i, check_file(d, refs, program, opts, i, Phase1 { cross, rerun: &rerun, keep }))
             })
             .collect()
@@ -296,7 +321,7 @@ fn check_file(
     program: &Program,
     opts: &CheckOptions<'_>,
     index: usize,
-    Phase1 { cross, rerun, keep: keep_named }: Phase1<'_>,
+    Phase1 { cross, rerun, keep }: Phase1<'_>,
 ) -> FileOutcome {
     let mut corpus = d.load_alone(index, refs, opts.overrides)?;
     // Chains name items of other files: they are checked in phase 2.
@@ -333,18 +358,33 @@ fn check_file(
     };
     let codes: Vec<u64> = corpus.items.iter().map(|it| code_hash(&it.code.value)).collect();
     let mut kept = FxHashMap::default();
-    if let (Some(k), Some(src)) = (keep_named, src.filter(|_| cross.chains)) {
-        let header: Vec<Span> = corpus.lists.first().map(|l| header_spans(&l.header)).unwrap_or_default();
-        for (ii, (it, h)) in corpus.items.iter().zip(&codes).enumerate() {
-            if !k.named.contains(h) {
-                continue;
+    if let (Some(k), Some(src)) = (keep, src) {
+        let file = u32::try_from(index).unwrap_or(u32::MAX);
+        let mut put = |node: Node, piece: Kept| {
+            let size = match &piece.loaded {
+                Loaded::Item(frag, _) | Loaded::Chain(frag, _) => frag.text().len(),
+            };
+            let room = k.take(size);
+            if room {
+                kept.insert(node, piece);
             }
-            let (Some(piece), Ok(ii)) = (keep(src, &header, it), u32::try_from(ii)) else { continue };
-            let size = piece.frag.text().len();
-            if k.budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(size)).is_err() {
+            room
+        };
+        for (ci, c) in chains.into_iter().enumerate() {
+            let (Some(piece), Ok(chain)) = (keep_chain(src, c), u32::try_from(ci)) else { continue };
+            if !put(Node::Chain { file, chain }, piece) {
                 break;
             }
-            kept.insert(ii, piece);
+        }
+        let header: Vec<Span> = corpus.lists.first().map(|l| header_spans(&l.header)).unwrap_or_default();
+        for (ii, (it, h)) in corpus.items.iter().zip(&codes).enumerate() {
+            if !k.named.is_some_and(|named| named.contains(h)) {
+                continue;
+            }
+            let (Some(piece), Ok(item)) = (keep_item(src, &header, it), u32::try_from(ii)) else { continue };
+            if !put(Node::Item { file, item }, piece) {
+                break;
+            }
         }
     }
     let result = FileResult {
@@ -370,7 +410,7 @@ fn header_spans(h: &ListHeader) -> Vec<Span> {
 }
 
 /// A piece checked in phase 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Node {
     Item { file: u32, item: u32 },
     Chain { file: u32, chain: u32 },
@@ -541,10 +581,7 @@ fn check_batch(
     // Items phase 1 kept are not read again.
     let mut by_file: Vec<(u32, Vec<Pending>)> = Vec::new();
     for (k, &n) in batch.iter().enumerate() {
-        let kept = match n {
-            Node::Item { file, item } => files.get_mut(file as usize).and_then(|f| f.kept.remove(&item)),
-            Node::Chain { .. } => None,
-        };
+        let kept = files.get_mut(n.file() as usize).and_then(|f| f.kept.remove(&n));
         match by_file.last_mut() {
             Some((f, v)) if *f == n.file() => v.push((k, n, kept)),
             _ => by_file.push((n.file(), vec![(k, n, kept)])),
@@ -561,7 +598,7 @@ fn check_batch(
             let mut rest = Vec::with_capacity(nodes.len());
             for (k, n, kept) in nodes {
                 match kept {
-                    Some(kept) => out.push((k, Loaded::Item(kept.frag, kept.item), kept.base)),
+                    Some(kept) => out.push((k, kept.loaded, kept.base)),
                     None => rest.push((k, n)),
                 }
             }
@@ -779,23 +816,41 @@ mod tests {
     use std::collections::HashMap;
     use std::path::PathBuf;
 
-    use super::{Loaded, Node, code_hash, header_spans, keep, load_piece, sort_in_place};
+    use super::{Loaded, Node, code_hash, header_spans, keep_chain, keep_item, load_piece, sort_in_place};
     use crate::corpus::{self, piece::piece};
     use crate::source::FileId;
 
-    /// An item phase 1 keeps is the item phase 2 would load from its piece, with the same text;
-    /// the items phase 2 cannot load alone (an alias to another item's anchor, flow style after
-    /// a Chinese key) are not kept.
+    /// An item or chain phase 1 keeps is the one phase 2 would load from its piece, with the
+    /// same text; the items phase 2 cannot load alone (an alias to another item's anchor, flow
+    /// style after a Chinese key) are not kept.
     #[test]
-    fn kept_items_are_the_items_loaded_from_their_pieces() {
+    fn kept_items_and_chains_are_those_loaded_from_their_pieces() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let d = corpus::discover(&[root.join("tests/fixtures/streaming"), root.join("corpus")], None).unwrap();
         let refs = corpus::references(&d).unwrap();
-        let (mut kept, mut not) = (0, 0);
+        let (mut kept, mut not, mut chains) = (0, 0, 0);
         for i in 0..d.file_count() {
             let c = d.load_alone(i, &refs, &HashMap::new()).unwrap();
             let (src, list) = (c.sources.get(FileId(0)).unwrap(), c.lists.first().unwrap());
             let header = header_spans(&list.header);
+            for (ci, chain) in c.chains.iter().enumerate() {
+                let p = piece(src, chain.span);
+                let node = Node::Chain { file: 0, chain: u32::try_from(ci).unwrap() };
+                let alone = load_piece(src.name(), src.text(), &refs, list, p, node, FileId(0), None);
+                match (keep_chain(src, chain.clone()).map(|k| (k.loaded, k.base)), alone) {
+                    (Some((Loaded::Chain(kfrag, kc), base)), Some(Loaded::Chain(frag, c))) => {
+                        assert_eq!(
+                            (kfrag.text(), format!("{kc:?}"), base),
+                            (frag.text(), format!("{c:?}"), p.line_start)
+                        );
+                        chains += 1;
+                    }
+                    (None, None) => {}
+                    (k, _) => {
+                        panic!("{} {}: kept {}, loaded alone the other way", src.name(), chain.name.value, k.is_some())
+                    }
+                }
+            }
             for (ii, it) in c.items.iter().enumerate() {
                 let p = piece(src, it.span);
                 let node = Node::Item { file: 0, item: u32::try_from(ii).unwrap() };
@@ -809,11 +864,11 @@ mod tests {
                     FileId(0),
                     Some(code_hash(&it.code.value)),
                 );
-                match (keep(src, &header, it), alone) {
-                    (Some(k), Some(Loaded::Item(frag, item))) => {
-                        assert_eq!(k.frag.text(), frag.text(), "{} {}", src.name(), it.code.value);
-                        assert_eq!(format!("{:?}", k.item), format!("{item:?}"), "{} {}", src.name(), it.code.value);
-                        assert_eq!(k.base, p.line_start);
+                match (keep_item(src, &header, it).map(|k| (k.loaded, k.base)), alone) {
+                    (Some((Loaded::Item(kfrag, kitem), base)), Some(Loaded::Item(frag, item))) => {
+                        assert_eq!(kfrag.text(), frag.text(), "{} {}", src.name(), it.code.value);
+                        assert_eq!(format!("{kitem:?}"), format!("{item:?}"), "{} {}", src.name(), it.code.value);
+                        assert_eq!(base, p.line_start);
                         kept += 1;
                     }
                     (None, None) => not += 1,
@@ -824,6 +879,7 @@ mod tests {
             }
         }
         assert!(kept > 20 && not >= 3, "kept {kept}, not kept {not}");
+        assert!(chains > 3, "{chains} chains");
     }
 
     /// The same order as the standard stable sort, ties kept in their order, for every

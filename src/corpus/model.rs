@@ -290,7 +290,11 @@ impl Item {
 impl Chain {
     /// Moves every span of the chain to file `file` (see [`Item::relocate`]).
     pub fn relocate(&mut self, file: FileId) {
-        let f = &mut |s: &mut Span| s.file = file;
+        self.for_each_span(&mut |s: &mut Span| s.file = file);
+    }
+
+    /// Calls `f` on every span of the chain.
+    pub fn for_each_span(&mut self, f: &mut dyn FnMut(&mut Span)) {
         f(&mut self.span);
         spans(&mut self.name, f);
         self.steps.iter_mut().for_each(|s| spans(s, f));
