@@ -14,14 +14,16 @@
 //! used on the same items), and those rules' phase-1 findings on them are replaced; the other
 //! rules' findings do not depend on other files and stand. Connected items (a chain and its
 //! steps, items sharing a code) are always checked together, in batches of at most [`BATCH`]
-//! pieces, so memory stays bounded whatever the corpus size. An item that cannot be parsed alone (an alias to an anchor outside
-//! it, a flow sequence after non-ASCII text on its line) is taken from its whole file instead.
+//! pieces, so memory stays bounded whatever the corpus size. An item that cannot be parsed
+//! alone (an alias to an anchor outside it, a flow sequence after non-ASCII text on its line) is
+//! taken from its whole file instead.
 //!
 //! Reading an item again costs as much as loading it did. So when a chain rule is enabled, the
 //! files that may hold chains (a byte search for the key, [`Discovery::may_hold_chains`]) are
-//! checked first; the other files then know which codes chains name and keep those items, as
-//! phase 2 would have read them, up to [`KEEP`] bytes of their text. A guess that misses a
-//! chain file, or an item beyond the budget, only means the item is read again.
+//! checked first; the other files then know which codes chains name and keep those items, and
+//! every file keeps its chains, as phase 2 would have read them, up to [`KEEP`] bytes of their
+//! text. A guess that misses a chain file, or a piece beyond the budget, only means the piece
+//! is read again.
 //!
 //! A policy that uses `items` or `chains` as a value inside a rule needs every item at once: then
 //! the corpus is loaded whole, as the other commands do.
@@ -66,7 +68,8 @@ pub struct CheckOptions<'a> {
     pub tick: &'a (dyn Fn() + Sync),
     /// Most pieces checked together in phase 2 ([`BATCH`]; tests make it small).
     pub batch: usize,
-    /// Most bytes of item text phase 1 keeps for phase 2 ([`KEEP`]; tests make it small).
+    /// Most bytes of text of items and chains phase 1 keeps for phase 2 ([`KEEP`]; tests make
+    /// it small).
     pub keep: usize,
 }
 
@@ -101,8 +104,8 @@ struct FileResult {
 
 type FileOutcome = Result<FileResult, Vec<SourceError>>;
 
-/// Most bytes of item text phase 1 keeps for phase 2 (the items loaded take a few times that):
-/// the items beyond it are read again.
+/// Most bytes of text of items and chains phase 1 keeps for phase 2 (loaded, they take a few
+/// times that): the pieces beyond it are read again.
 pub const KEEP: usize = 32 << 20;
 
 /// What phase 1 does on a file besides running the rules: what it notes for phase 2.
@@ -404,6 +407,7 @@ fn check_file(
     Ok(result)
 }
 
+/// The spans of a list header's values, which items without their own take (see [`keep_piece`]).
 fn header_spans(h: &ListHeader) -> Vec<Span> {
     let text = [&h.title, &h.region, &h.department, &h.version];
     text.into_iter().flatten().map(|v| v.span).chain(h.level.as_ref().map(|v| v.span)).collect()
