@@ -258,15 +258,12 @@ impl Discovery {
     pub fn may_hold_chains(&self, index: usize, overrides: &HashMap<PathBuf, String>) -> bool {
         let Ok(path) = self.path(index) else { return true };
         if let Some(text) = overrides.get(path) {
-            return names_chains(text.as_bytes());
+            return names_chains(text.as_bytes(), first_key_is_chinese(text.as_bytes()));
         }
-        match read_bytes_within(path, self.limits.max_file_bytes) {
-            Ok(bytes) => {
-                names_chains(&bytes)
-                    || encoding_rs::Encoding::for_bom(&bytes).is_some_and(|(e, _)| e != encoding_rs::UTF_8)
-            }
-            Err(_) => true,
-        }
+        // Read in chunks into one small buffer: reading the file whole cost a fresh allocation
+        // of its size, whose pages the system had to clear.
+        let limit = self.limits.max_file_bytes.saturating_add(1);
+        std::fs::File::open(path).and_then(|f| chunks_name_chains(std::io::Read::take(f, limit))).unwrap_or(true)
     }
 
     /// A reader of parts of list file `index`, for a file read as UTF-8 as it was written (no
@@ -507,20 +504,53 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
 /// file whose first key is Chinese: searching for it costs more than loading a tenth of the
 /// file (its bytes are those of nearly every Chinese character), and a file written with
 /// English keys names chains `chains`.
-fn names_chains(bytes: &[u8]) -> bool {
+fn names_chains(bytes: &[u8], chinese: bool) -> bool {
     const CHINESE: [&[u8]; 2] = ["一件事".as_bytes(), b"\xD2\xBB\xBC\xFE\xCA\xC2"];
-    if memchr::memmem::find(bytes, b"chains").is_some() {
-        return true;
-    }
+    memchr::memmem::find(bytes, b"chains").is_some()
+        || (chinese && CHINESE.iter().any(|k| memchr::memmem::find(bytes, k).is_some()))
+}
+
+/// Whether the first key of a text (after comments, a byte-order mark, `---`) is Chinese.
+fn first_key_is_chinese(bytes: &[u8]) -> bool {
     let first_key = bytes
         .split(|&b| b == b'\n')
         .map(|line| line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line).trim_ascii_start())
         .find(|line| {
             !line.is_empty() && !line.starts_with(b"#") && !line.starts_with(b"---") && !line.starts_with(b"%")
         });
-    let chinese = first_key
-        .is_some_and(|line| line.iter().find(|b| !matches!(b, b'"' | b'\'' | b'{')).is_some_and(|&b| b >= 0x80));
-    chinese && CHINESE.iter().any(|k| memchr::memmem::find(bytes, k).is_some())
+    first_key.is_some_and(|line| line.iter().find(|b| !matches!(b, b'"' | b'\'' | b'{')).is_some_and(|&b| b >= 0x80))
+}
+
+/// [`names_chains`] of what `read` gives, read in chunks; true as well for a text in an encoding
+/// with a byte-order mark other than UTF-8's (the spellings are not searched in it).
+fn chunks_name_chains(mut read: impl std::io::Read) -> std::io::Result<bool> {
+    const CHUNK: usize = 1 << 16;
+    // A spelling cut by a chunk's end is found with the bytes carried over (the longest less one).
+    const CARRY: usize = 8;
+    let mut buf = vec![0u8; CARRY + CHUNK];
+    let (mut carried, mut chinese) = (0usize, None);
+    loop {
+        let mut filled = carried;
+        while filled < buf.len() {
+            let n = read.read(buf.get_mut(filled..).unwrap_or_default())?;
+            if n == 0 {
+                break;
+            }
+            filled = filled.saturating_add(n);
+        }
+        let window = buf.get(..filled).unwrap_or_default();
+        if filled == carried {
+            return Ok(false);
+        }
+        let chinese = *chinese.get_or_insert_with(|| first_key_is_chinese(window));
+        if names_chains(window, chinese)
+            || (carried == 0 && encoding_rs::Encoding::for_bom(window).is_some_and(|(e, _)| e != encoding_rs::UTF_8))
+        {
+            return Ok(true);
+        }
+        carried = filled.min(CARRY);
+        buf.copy_within(filled.saturating_sub(carried)..filled, 0);
+    }
 }
 
 /// The bytes of a file, refused beyond `max_bytes` (see [`read_text_within`]).
@@ -740,10 +770,20 @@ mod tests {
             ("items:\n  - {code: A-1, name: 一件事一次办咨询}\n", false),
             ("事项:\n  - {code: A-1, name: 开办}\n", false),
         ] {
-            assert_eq!(names_chains(text.as_bytes()), holds, "{text}");
+            assert_eq!(chunks_name_chains(text.as_bytes()).unwrap(), holds, "{text}");
         }
         let gbk = encoding_rs::GB18030.encode(chinese).0;
-        assert!(names_chains(&gbk));
+        assert!(chunks_name_chains(&gbk[..]).unwrap());
+        let utf16: Vec<u8> =
+            [0xFF, 0xFE].into_iter().chain("items: []".encode_utf16().flat_map(u16::to_le_bytes)).collect();
+        assert!(chunks_name_chains(&utf16[..]).unwrap(), "another encoding is not searched");
+        // A spelling across the end of a chunk, and one far into a long file.
+        for at in ((1 << 16) - 4..(1 << 16) + 12).chain((2 << 16)..(2 << 16) + 12).chain([5 << 16]) {
+            let mut text = format!("items:\n{}", "#".repeat(at - 7));
+            assert!(!chunks_name_chains(text.as_bytes()).unwrap());
+            text.push_str("chains: []\n");
+            assert!(chunks_name_chains(text.as_bytes()).unwrap(), "at {at}");
+        }
     }
 
     /// Parts are read by their offsets in the decoded text, to the end of their last line.
