@@ -135,14 +135,7 @@ fn main() {
     measure("report", bytes, samples, || json::render(&Report::with_edits(&loaded, &refs, &program, &findings, true)));
     drop(loaded);
     let overrides = HashMap::new();
-    let opts = CheckOptions {
-        run: &run,
-        with_edits: false,
-        overrides: &overrides,
-        tick: &|| {},
-        batch: check::BATCH,
-        keep: check::KEEP,
-    };
+    let opts = CheckOptions::new(&run, &overrides);
     let streaming =
         measure("check", bytes, samples, || check::check(&d, &refs, &program, &opts).unwrap().report.diagnostics.len());
     let checked = check::check(&d, &refs, &program, &opts).unwrap();

@@ -73,6 +73,14 @@ pub struct CheckOptions<'a> {
     pub keep: usize,
 }
 
+impl<'a> CheckOptions<'a> {
+    /// Options for a check without fix edits or progress, with the default sizes of phase 2.
+    #[must_use]
+    pub fn new(run: &'a RunOptions, overrides: &'a HashMap<PathBuf, String>) -> Self {
+        CheckOptions { run, with_edits: false, overrides, tick: &|| {}, batch: BATCH, keep: KEEP }
+    }
+}
+
 /// The outcome: the report (whose texts are read again when a format quotes them) and notes for
 /// the user (files decoded from GB18030).
 pub struct Checked<'a> {

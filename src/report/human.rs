@@ -413,14 +413,7 @@ mod tests {
         let program = policy::load(&[PolicySource::Builtin], &refs).unwrap();
         let run = RunOptions::all(&program, Date::parse("2026-11-22").unwrap());
         let overrides = HashMap::new();
-        let opts = CheckOptions {
-            run: &run,
-            with_edits: false,
-            overrides: &overrides,
-            tick: &|| {},
-            batch: check::BATCH,
-            keep: check::KEEP,
-        };
+        let opts = CheckOptions::new(&run, &overrides);
         let report = check::check(&d, &refs, &program, &opts).unwrap().report;
         let files: std::collections::HashSet<_> = report.diagnostics.iter().map(|d| d.span.file).collect();
         assert!(report.diagnostics.len() > 20 && files.len() > 3, "a report of many findings in several files");
