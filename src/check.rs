@@ -148,18 +148,16 @@ struct Kept {
     base: u32,
 }
 
-/// The piece of `src` that a record written at `span` is cut out of, with the record's spans
-/// moved by `spans` to count from the piece; `None` when phase 2 would read the record
-/// otherwise (text before it on its line that is not ASCII, a value written outside it by an
+/// Piece `p` of `src`, where a record is written, cut out, with the record's spans moved by
+/// `spans` to count from the piece; `None` when phase 2 would read the record otherwise (text before it on its line that is not ASCII, a value written outside it by an
 /// alias). A value outside it whose span is in `header` is one the item takes from its list's
 /// header: it keeps the header's span, as the item loaded alone with the same header has it.
 fn keep_piece(
     src: &SourceFile,
     header: &[Span],
-    span: Span,
+    p: Piece,
     spans: impl FnOnce(&mut dyn FnMut(&mut Span)),
 ) -> Option<(SourceFile, u32)> {
-    let p = piece(src, span);
     let frag = cut(src.name(), src.text(), p)?;
     let len = u32::try_from(frag.text().len()).ok()?;
     let mut inside = true;
@@ -170,16 +168,17 @@ fn keep_piece(
     inside.then_some((frag, p.line_start))
 }
 
-/// Item `it` of file `src`, whose header has the spans `header`, kept (see [`keep_piece`]).
-fn keep_item(src: &SourceFile, header: &[Span], it: &Item) -> Option<Kept> {
+/// Item `it`, written at piece `p` of file `src` whose header has the spans `header`, kept (see
+/// [`keep_piece`]).
+fn keep_item(src: &SourceFile, header: &[Span], p: Piece, it: &Item) -> Option<Kept> {
     let mut item = Box::new(it.clone());
-    let (frag, base) = keep_piece(src, header, it.span, |f| item.for_each_span(f))?;
+    let (frag, base) = keep_piece(src, header, p, |f| item.for_each_span(f))?;
     Some(Kept { loaded: Loaded::Item(frag, item), base })
 }
 
-/// Chain `c` of file `src` kept (see [`keep_piece`]).
-fn keep_chain(src: &SourceFile, mut c: Chain) -> Option<Kept> {
-    let (frag, base) = keep_piece(src, &[], c.span, |f| c.for_each_span(f))?;
+/// Chain `c`, written at piece `p` of file `src`, kept (see [`keep_piece`]).
+fn keep_chain(src: &SourceFile, p: Piece, mut c: Chain) -> Option<Kept> {
+    let (frag, base) = keep_piece(src, &[], p, |f| c.for_each_span(f))?;
     Some(Kept { loaded: Loaded::Chain(frag, c), base })
 }
 
@@ -232,7 +231,7 @@ pub fn check<'a>(
         .filter_map(|(_, r)| r.as_ref().ok())
         .flat_map(|f| f.chains.iter().flat_map(|(_, steps)| steps.iter().copied()))
         .collect();
-    outcomes.extend(wave(&rest, (!named.is_empty()).then_some(&named)));
+    outcomes.extend(wave(&rest, Some(&named)));
     outcomes.sort_by_key(|(i, _)| *i);
     let mut files = corpus::all_or_problems(outcomes.into_iter().map(|(_, r)| r).collect())?;
 
@@ -381,18 +380,19 @@ fn check_file(
             }
             room
         };
-        for (ci, c) in chains.into_iter().enumerate() {
-            let (Some(piece), Ok(chain)) = (keep_chain(src, c), u32::try_from(ci)) else { continue };
+        // The pieces were found above for phase 2's plan.
+        for (ci, (c, (p, _))) in chains.into_iter().zip(&chain_pieces).enumerate() {
+            let (Some(piece), Ok(chain)) = (keep_chain(src, *p, c), u32::try_from(ci)) else { continue };
             if !put(Node::Chain { file, chain }, piece) {
                 break;
             }
         }
         let header: Vec<Span> = corpus.lists.first().map(|l| header_spans(&l.header)).unwrap_or_default();
-        for (ii, (it, h)) in corpus.items.iter().zip(&codes).enumerate() {
+        for (ii, ((it, h), p)) in corpus.items.iter().zip(&codes).zip(&item_pieces).enumerate() {
             if !k.named.is_some_and(|named| named.contains(h)) {
                 continue;
             }
-            let (Some(piece), Ok(item)) = (keep_item(src, &header, it), u32::try_from(ii)) else { continue };
+            let (Some(piece), Ok(item)) = (keep_item(src, &header, *p, it), u32::try_from(ii)) else { continue };
             if !put(Node::Item { file, item }, piece) {
                 break;
             }
@@ -849,7 +849,7 @@ mod tests {
                 let p = piece(src, chain.span);
                 let node = Node::Chain { file: 0, chain: u32::try_from(ci).unwrap() };
                 let alone = load_piece(src.name(), src.text(), &refs, list, p, node, FileId(0), None);
-                match (keep_chain(src, chain.clone()).map(|k| (k.loaded, k.base)), alone) {
+                match (keep_chain(src, p, chain.clone()).map(|k| (k.loaded, k.base)), alone) {
                     (Some((Loaded::Chain(kfrag, kc), base)), Some(Loaded::Chain(frag, c))) => {
                         assert_eq!(
                             (kfrag.text(), format!("{kc:?}"), base),
@@ -876,7 +876,7 @@ mod tests {
                     FileId(0),
                     Some(code_hash(&it.code.value)),
                 );
-                match (keep_item(src, &header, it).map(|k| (k.loaded, k.base)), alone) {
+                match (keep_item(src, &header, p, it).map(|k| (k.loaded, k.base)), alone) {
                     (Some((Loaded::Item(kfrag, kitem), base)), Some(Loaded::Item(frag, item))) => {
                         assert_eq!(kfrag.text(), frag.text(), "{} {}", src.name(), it.code.value);
                         assert_eq!(format!("{kitem:?}"), format!("{item:?}"), "{} {}", src.name(), it.code.value);

@@ -258,7 +258,7 @@ impl Discovery {
     pub fn may_hold_chains(&self, index: usize, overrides: &HashMap<PathBuf, String>) -> bool {
         let Ok(path) = self.path(index) else { return true };
         if let Some(text) = overrides.get(path) {
-            return names_chains(text.as_bytes(), first_key_is_chinese(text.as_bytes()));
+            return chunks_name_chains(text.as_bytes()).unwrap_or(true);
         }
         // Read in chunks into one small buffer: reading the file whole cost a fresh allocation
         // of its size, whose pages the system had to clear.
