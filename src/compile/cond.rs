@@ -33,6 +33,30 @@ pub enum Cond {
     Leaf(Box<Leaf>, CExpr),
     /// Anything else, tested as it is.
     Other(CExpr),
+    /// A condition on one material only, also built as a function of the material.
+    Mat(Box<MatCond>),
+}
+
+/// A condition whose every leaf reads a field of the material in variable `slot`
+/// (`(m.kind ?? "其他") != "申请表" and empty(m.basis)`), and the same condition as a function of
+/// that material: a loop over an item's materials tests it on each without binding the
+/// variable first, and only the materials that pass are bound. `test` answers `None` where a
+/// leaf has no answer of its own (a text the checker proved present is absent, `matches` of an
+/// absent text); `cond` is then tested, whose leaves fall back to their expressions.
+#[derive(Clone)]
+pub struct MatCond {
+    pub slot: usize,
+    pub test: MatTest,
+    pub cond: Cond,
+}
+
+/// See [`MatCond`].
+pub type MatTest = Arc<dyn Fn(&Material) -> Option<bool> + Send + Sync>;
+
+impl std::fmt::Debug for MatCond {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MatCond").field("slot", &self.slot).field("cond", &self.cond).finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +103,18 @@ pub struct MatText {
 }
 
 impl MatText {
+    /// The text of material `m`: `Some(None)` when absent, `None` when absent although the
+    /// checker proved it present.
+    #[inline(always)]
+    #[must_use]
+    pub fn read<'m>(&'m self, m: &'m Material) -> Option<Option<&'m str>> {
+        let v = (self.get)(m).or(self.default.as_deref());
+        if self.present && v.is_none() {
+            return None;
+        }
+        Some(v)
+    }
+
     fn of(t: &Text) -> Option<MatText> {
         let (src, default, present) = match t {
             Text::One(s) => (s, None, false),
@@ -149,7 +185,68 @@ pub enum Len {
 #[must_use]
 pub fn lower(e: &CExpr) -> Option<Cond> {
     let c = lower_any(e);
-    c.has_leaf().then_some(c)
+    if !c.has_leaf() {
+        return None;
+    }
+    let mut slot = None;
+    Some(match material_test(&c, &mut slot).zip(slot) {
+        Some((test, slot)) => Cond::Mat(Box::new(MatCond { slot, test, cond: c })),
+        None => c,
+    })
+}
+
+/// `c` as a function of one material, when every leaf of it reads a field of the material in
+/// the same variable (`slot`, set by the first leaf).
+fn material_test(c: &Cond, slot: &mut Option<usize>) -> Option<MatTest> {
+    let mut same = |s: usize| *slot.get_or_insert(s) == s;
+    Some(match c {
+        Cond::All(parts) | Cond::Any(parts) => {
+            let tests = parts.iter().map(|p| material_test(p, slot)).collect::<Option<Box<[MatTest]>>>()?;
+            // `and` stops at the first false operand, `or` at the first true one.
+            let stop = matches!(c, Cond::Any(_));
+            Arc::new(move |m| {
+                for t in &tests {
+                    if t(m)? == stop {
+                        return Some(stop);
+                    }
+                }
+                Some(!stop)
+            })
+        }
+        Cond::Not(a) => {
+            let t = material_test(a, slot)?;
+            Arc::new(move |m| Some(!t(m)?))
+        }
+        Cond::Leaf(leaf, _) => match &**leaf {
+            Leaf::MatEq(t, lit, eq) if same(t.slot) => {
+                let (t, lit, eq) = (t.clone(), lit.clone(), *eq);
+                Arc::new(move |m| Some((t.read(m)? == Some(&*lit)) == eq))
+            }
+            Leaf::MatIn(t, set, is_in) if same(t.slot) => {
+                let (t, set, is_in) = (t.clone(), set.clone(), *is_in);
+                Arc::new(move |m| Some(t.read(m)?.is_some_and(|x| set.iter().any(|s| **s == *x)) == is_in))
+            }
+            Leaf::MatExists(t, true) if same(t.slot) => {
+                let t = t.clone();
+                Arc::new(move |m| Some(t.read(m)?.is_some()))
+            }
+            Leaf::MatExists(t, false) if same(t.slot) => {
+                let t = t.clone();
+                Arc::new(move |m| Some(t.read(m)?.is_none_or(|s| s.trim().is_empty())))
+            }
+            Leaf::ListExists(Len::Material(s, get), exists) if same(*s) => {
+                let (get, exists) = (*get, *exists);
+                Arc::new(move |m| Some(exists || get(m) == 0))
+            }
+            Leaf::Matches(t, re) => {
+                let t = MatText::of(t).filter(|t| same(t.slot))?;
+                let re = re.clone();
+                Arc::new(move |m| Some(re.is_match(t.read(m)??)))
+            }
+            _ => return None,
+        },
+        Cond::Other(_) | Cond::Mat(_) => return None,
+    })
 }
 
 fn lower_any(e: &CExpr) -> Cond {
@@ -250,7 +347,7 @@ impl Cond {
         match self {
             Cond::All(parts) | Cond::Any(parts) => parts.iter().any(Cond::has_leaf),
             Cond::Not(a) => a.has_leaf(),
-            Cond::Leaf(..) => true,
+            Cond::Leaf(..) | Cond::Mat(_) => true,
             Cond::Other(_) => false,
         }
     }

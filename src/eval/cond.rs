@@ -62,6 +62,10 @@ impl<'a> Exec<'a, '_> {
             Cond::Not(a) => Ok(!self.cond(a)?),
             Cond::Other(e) => self.test(e),
             Cond::All(_) | Cond::Any(_) => self.cond(c),
+            Cond::Mat(mc) => match self.material_in(mc.slot).and_then(|m| (mc.test)(m)) {
+                Some(b) => Ok(b),
+                None => self.cond(&mc.cond),
+            },
         }
     }
 
@@ -177,16 +181,12 @@ impl<'a> Exec<'a, '_> {
     /// does not hold a material or the text must be present and is not.
     #[inline(always)]
     fn mat_text(&self, m: &'a MatText) -> Option<Option<&'a str>> {
-        let v = (m.get)(self.material_in(m.slot)?).or(m.default.as_deref());
-        if m.present && v.is_none() {
-            return None;
-        }
-        Some(v)
+        m.read(self.material_in(m.slot)?)
     }
 
     /// The material in variable `slot`, if it holds one.
     #[inline(always)]
-    fn material_in(&self, slot: usize) -> Option<&'a Material> {
+    pub(super) fn material_in(&self, slot: usize) -> Option<&'a Material> {
         match self.env.get(slot)? {
             Value::Material(i, m) => self.cx.corpus.items.get(*i as usize)?.materials.get(*m as usize),
             _ => None,

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use self::value::{List, Owner, Seq, Value};
+use crate::compile::cond::Cond;
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, CFixAction, CPart, CompiledRule, Program, Root, Step};
 use crate::corpus::Corpus;
@@ -386,6 +387,26 @@ impl<'a> Exec<'a, '_> {
                     _ => None,
                 };
                 let next = if filter.is_some() { i + 2 } else { i + 1 };
+                // An item's materials under a condition on the material alone: each is tested
+                // as it is, and only those that pass are bound.
+                if let (List::Seq(Seq::Materials(item), range), Some(CExpr::Cond(lc))) = (&items, filter)
+                    && let Cond::Mat(mc) = &lc.0
+                    && mc.slot == *slot
+                    && let Some(it) = self.cx.corpus.items.get(*item as usize)
+                {
+                    for k in range.clone() {
+                        let pass = it.materials.get(k as usize).and_then(|m| (mc.test)(m));
+                        if pass == Some(false) {
+                            continue;
+                        }
+                        self.set(*slot, Value::Material(*item, k));
+                        if pass.is_none() && !self.cond(&mc.cond)? {
+                            continue;
+                        }
+                        self.steps(next)?;
+                    }
+                    return Ok(());
+                }
                 for it in items.iter() {
                     self.set(*slot, it);
                     if let Some(c) = filter
@@ -1454,6 +1475,74 @@ mod tests {
         assert!(errors[0].message.contains("数值溢出"), "{}", errors[0].message);
         // Item 0 stops at the error; item 1's 组织机构代码证 passes all three conditions.
         assert_eq!(findings.iter().filter(|f| f.rule == probe && !f.eval_error).count(), 1);
+    }
+
+    #[test]
+    fn conditions_on_one_material_are_tested_on_it_and_report_what_their_expressions_do() {
+        let rule = |id: &str, steps: &str| {
+            format!(
+                "rule {id} probe {{\n  title zh \"探针\" en \"probe\"\n  severity error\n  \
+                 cites yhyshj.第三十五条 \"没有法律、法规、规章依据\"\n{steps}\n  at m.name\n  \
+                 message zh \"{{m.name}}\" en \"{{m.name}}\"\n  help zh \"x\" en \"x\"\n  \
+                 example pass {{ materials: [] }}\n  \
+                 example fail {{ visits: 1, materials: [{{name: 居住证明, kind: 证明, note: 原件}}] }}\n}}\n"
+            )
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let probes = [
+            // On the material alone: `and`, `or`, `not`, defaults, `in`, lists, `matches`, and a
+            // text proved present by an earlier `when`.
+            rule(
+                "QX010",
+                "  for m in item.materials\n  when ((m.kind ?? \"其他\") != \"申请表\" and not empty(m.basis)) \
+                 or m.norm_name matches \"证明$\" or (m.source ?? \"申请人\") in [\"本部门\"]",
+            ),
+            rule("QX011", "  for m in item.materials\n  when exists(m.note)\n  when not (m.note matches \"复印件\")"),
+            // Not on the material alone: the item, or two materials.
+            rule("QX012", "  for m in item.materials\n  when empty(m.basis) and exists(item.visits)"),
+            rule(
+                "QX013",
+                "  for x in item.materials\n  for m in item.materials\n  \
+                 when (x.kind ?? \"其他\") == \"证明\" and (m.kind ?? \"其他\") == \"证明\"",
+            ),
+        ];
+        std::fs::write(dir.path().join("probe.qd"), probes.concat()).unwrap();
+        let refs = References::builtin().unwrap();
+        let lowered = crate::policy::load(&[PolicySource::Dir(dir.path().to_path_buf())], &refs).unwrap();
+        let on_material: Vec<bool> = lowered
+            .rules
+            .iter()
+            .map(|r| r.steps.iter().any(|s| matches!(s, Step::When(CExpr::Cond(c)) if matches!(c.0, Cond::Mat(_)))))
+            .collect();
+        assert_eq!(on_material, [true, true, false, false]);
+        let mut plain = lowered.clone();
+        crate::compile::cond::restore_program(&mut plain);
+        let yaml = r#"items:
+  - code: "230600-XK-0001"
+    name: 事项
+    visits: 1
+    materials:
+      - {name: 居住证明}
+      - {name: 申请表, kind: 申请表, basis: [行政许可法 第三十条]}
+      - {name: 营业执照复印件, kind: 证照, basis: [行政许可法 第三十条], note: 复印件}
+      - {name: 无犯罪记录证明, kind: 证明, source: 本部门, note: 原件}
+      - {name: 章程, note: ""}
+  - code: "230600-XK-0002"
+    name: 没有材料的事项
+"#;
+        let corpus = Corpus::from_text("probe.yaml", yaml, &refs, None, LoadOptions::default()).unwrap();
+        let opts = RunOptions::all(&lowered, Date::parse("2026-01-01").unwrap());
+        let show = |p: &Program| {
+            let mut out = String::new();
+            for f in run(p, &corpus, &refs, &opts) {
+                writeln!(out, "{} {:?} {:?} {}", p.rules[f.rule].id, f.item, f.material, f.message).unwrap();
+            }
+            out
+        };
+        let (a, b) = (show(&lowered), show(&plain));
+        assert_eq!(a, b);
+        assert_eq!(a.matches("QX010").count(), 3, "{a}");
+        assert_eq!(a.matches("QX011").count(), 2, "{a}");
     }
 
     #[test]
