@@ -272,10 +272,10 @@ fn lower_any(e: &CExpr) -> Cond {
                     }
                     _ => Leaf::TextEq(x, y, *op == BinOp::Eq),
                 })
-                .or_else(|| num(a).zip(num(b)).map(|(x, y)| Leaf::Cmp(x, *op, y))),
+                .or_else(|| compared(a).zip(compared(b)).map(|(x, y)| Leaf::Cmp(x, *op, y))),
         ),
         CExpr::Bin(op @ (BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
-            leaf(num(a).zip(num(b)).map(|(x, y)| Leaf::Cmp(x, *op, y)))
+            leaf(compared(a).zip(compared(b)).map(|(x, y)| Leaf::Cmp(x, *op, y)))
         }
         CExpr::Bin(op @ (BinOp::In | BinOp::NotIn), a, b) => {
             let set: Option<Box<[Arc<str>]>> = match &**b {
@@ -441,6 +441,16 @@ pub fn material_text(field: Field) -> Option<fn(&Material) -> Option<&str>> {
         F::MatNote => |x| o(x.note.as_ref()),
         _ => return None,
     })
+}
+
+/// An operand of a comparison of numbers or dates. One the checker proved present
+/// (`exists(item.visits) and item.visits > 1`) is read as it is: [`Leaf::Cmp`] leaves an absent
+/// operand to the expression, which reports it.
+fn compared(e: &CExpr) -> Option<Num> {
+    match e {
+        CExpr::Unwrap(inner, _) => num(inner),
+        _ => num(e),
+    }
 }
 
 fn num(e: &CExpr) -> Option<Num> {
