@@ -179,17 +179,20 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
         rules.iter().copied().filter(|&r| cx.program.rules.get(r).is_some_and(|r| r.root == Root::Chains)).collect();
     let n_items = u32::try_from(cx.corpus.items.len()).unwrap_or(u32::MAX);
     let n_chains = u32::try_from(cx.corpus.chains.len()).unwrap_or(u32::MAX);
-    // Each worker keeps one variable table for all the rules and records it runs.
+    // Each worker keeps one executor, and its variable table, for all the rules and records it
+    // runs: setting one up for every rule and record was a measurable part of running the rules.
     let run_all = |rules: &[usize], n: u32, root: fn(u32) -> Value<'static>| -> Vec<Finding> {
         (0..n)
             .into_par_iter()
-            .map_init(Vec::new, |env, k| {
-                let mut found = Vec::new();
-                for &r in rules {
-                    run_root(cx, r, root(k), env, &mut found);
-                }
-                found
-            })
+            .map_init(
+                || Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)),
+                |ex, k| {
+                    for &r in rules {
+                        ex.run_root(r, root(k));
+                    }
+                    std::mem::take(&mut ex.out)
+                },
+            )
             .flatten_iter()
             .collect()
     };
@@ -208,46 +211,52 @@ impl<'a, 'c> Exec<'a, 'c> {
         slots: usize,
         root: (usize, Value<'a>),
     ) -> Self {
-        Self::reusing(cx, rule_idx, rule, steps, slots, root, (Vec::new(), Vec::new()))
+        let mut ex = Exec {
+            cx,
+            rule_idx,
+            rule,
+            steps,
+            env: Vec::new(),
+            out: Vec::new(),
+            lookups: FxHashMap::default(),
+            tested: 0,
+        };
+        ex.start(rule_idx, rule, steps, slots, root);
+        ex
     }
 
-    /// [`Exec::new`] with a variable table and a findings vector to reuse: the findings are
-    /// kept, and what the variables hold is left to be overwritten.
-    fn reusing(
-        cx: &'c Ctx<'a>,
+    /// Makes this executor run `steps` with `root` in slot `root_slot`. The findings so far are
+    /// kept, and what the variables hold is left to be overwritten: the compiler resolves each
+    /// name to a binding that runs before it is read, so what an earlier rule or record left in
+    /// a variable is never seen.
+    fn start(
+        &mut self,
         rule_idx: usize,
         rule: Option<&'a CompiledRule>,
         steps: &'a [Step],
         slots: usize,
         (root_slot, root): (usize, Value<'a>),
-        (mut env, out): (Vec<Value<'a>>, Vec<Finding>),
-    ) -> Self {
-        // The compiler resolves each name to a binding that runs before it is read, so what an
-        // earlier rule or record left in a variable is never seen: clearing the table for every
-        // rule and record was a measurable part of running the rules.
-        if env.len() < slots.max(1) {
-            env.resize(slots.max(1), Value::Absent);
+    ) {
+        (self.rule_idx, self.rule, self.steps) = (rule_idx, rule, steps);
+        if self.env.len() < slots.max(1) {
+            self.env.resize(slots.max(1), Value::Absent);
         }
-        if let Some(slot) = env.get_mut(root_slot) {
-            *slot = root;
+        self.set(root_slot, root);
+        // Indexes are of one record's lists: another record starts afresh.
+        if !self.lookups.is_empty() {
+            self.lookups.clear();
         }
-        Exec { cx, rule_idx, rule, steps, env, out, lookups: FxHashMap::default(), tested: 0 }
     }
-}
 
-/// Runs one rule on one record, adding its findings to `out`; `env` is a variable table to
-/// reuse (its contents do not matter).
-fn run_root<'a>(cx: &Ctx<'a>, rule_idx: usize, root: Value<'a>, env: &mut Vec<Value<'a>>, out: &mut Vec<Finding>) {
-    let Some(rule) = cx.program.rules.get(rule_idx) else { return };
-    let buffers = (std::mem::take(env), std::mem::take(out));
-    let mut ex =
-        Exec::reusing(cx, rule_idx, Some(rule), &rule.steps, rule.slots, (rule.root_slot, root.clone()), buffers);
-    if let Err(e) = ex.steps(0) {
-        let f = ex.error_finding(&root, &e);
-        ex.out.push(f);
+    /// Runs one rule on one record, adding its findings to `self.out`.
+    fn run_root(&mut self, rule_idx: usize, root: Value<'a>) {
+        let Some(rule) = self.cx.program.rules.get(rule_idx) else { return };
+        self.start(rule_idx, Some(rule), &rule.steps, rule.slots, (rule.root_slot, root.clone()));
+        if let Err(e) = self.steps(0) {
+            let f = self.error_finding(&root, &e);
+            self.out.push(f);
+        }
     }
-    *env = ex.env;
-    *out = ex.out;
 }
 
 /// Marks waived findings; returns the waivers that waived something.
