@@ -36,6 +36,21 @@ fn corpus_english() {
 }
 
 #[test]
+fn yaml_syntax_errors_in_each_language() {
+    // saphyr-parser words its errors in English: Chinese output says them in Chinese and keeps
+    // the parser's words after them; English output shows the parser's words alone.
+    let file = "tests/fixtures/load/err/malformed.yaml";
+    let zh = stderr(&qingdan(&["check", file]));
+    assert!(zh.contains("列表中缺少 `- `"), "{zh}");
+    assert!(zh.contains("（while parsing a block collection, did not find expected '-' indicator）"), "{zh}");
+    let o = qingdan(&["--lang", "en", "check", file]);
+    assert_eq!(o.status.code(), Some(2));
+    let en = stderr(&o);
+    assert!(en.contains("── while parsing a block collection, did not find expected '-' indicator\n"), "{en}");
+    assert!(!en.contains("列表"), "{en}");
+}
+
+#[test]
 fn exit_0_when_clean() {
     let o = qingdan(&["check", "tests/fixtures/load/ok/chinese-keys.yaml", "--as-of", AS_OF, "--select", "QD2"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));

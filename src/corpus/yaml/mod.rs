@@ -7,6 +7,7 @@
 //! `load.rs` and dropped.
 
 mod fast;
+mod messages;
 
 use std::collections::HashMap;
 
@@ -211,7 +212,7 @@ fn parse_events(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option
         let (event, span) = match next {
             Ok(ev) => ev,
             Err(e) => {
-                let msg = e.info().to_string();
+                let msg = messages::syntax_message(e.info());
                 return Err(err_at(
                     &mut offsets,
                     e.marker().index(),
@@ -452,6 +453,24 @@ mod tests {
     fn parse_str(s: &str) -> Result<Option<Node>, SourceError> {
         let f = SourceFile::new("t.yaml", s);
         parse(&f, FileId(0), Limits::default())
+    }
+
+    #[test]
+    fn syntax_errors_are_said_in_chinese_with_the_parser_words_after() {
+        let cases = [
+            ("items:\n  - code: a\n   name: b\n", "列表中缺少 `- `", "did not find expected '-' indicator"),
+            ("a: b: c\n", "值中有冒号时请给值加引号", "mapping values are not allowed in this context"),
+            ("a: \"x\n", "引号没有闭合", "found unexpected end of stream"),
+            ("a: {x: 1\n", "`{…}` 中缺少 `,` 或 `}`", "did not find expected ',' or '}'"),
+            ("a:\n\t- b\n", "不能用制表符（Tab）缩进", "(block indentation)"),
+            ("a: *nope\n", "没有定义的锚点", "found unknown anchor"),
+            ("a: [x\n  b: c]\n", "可能没有闭合", "illegal placement of ':' indicator"),
+            ("a: 1\n- b\n", "缺少键", "did not find expected key"),
+        ];
+        for (yaml, zh, en) in cases {
+            let e = parse_str(yaml).err().unwrap_or_else(|| panic!("{yaml:?} parsed"));
+            assert!(e.label.contains(zh) && e.label.ends_with(&format!("{en}）")), "{yaml:?}: {}", e.label);
+        }
     }
 
     #[test]
