@@ -201,7 +201,12 @@ fn parse_events(src: &SourceFile, file: FileId, limits: Limits) -> Result<Option
     let mut documents = 0usize;
 
     let err_at = |offsets: &mut Offsets<'_>, char_index: usize, msg: String, help: String| {
-        let b = offsets.byte(char_index);
+        let mut b = offsets.byte(char_index);
+        if b >= text.len() {
+            // An error at the end of the file is shown at its last character: a label past the
+            // last line is not drawn, and the reader would see no message.
+            b = text.trim_end().char_indices().last().map_or(0, |(i, _)| i);
+        }
         let end = text.get(b..).and_then(|s| s.chars().next()).map_or(b, |c| b.saturating_add(c.len_utf8()));
         SourceError::new("qingdan::yaml::syntax", tr!("YAML 语法错误", "malformed YAML"))
             .at(src, Span::new(file, b, end), msg)
@@ -467,6 +472,11 @@ mod tests {
             ("a: [x\n  b: c]\n", "可能没有闭合", "illegal placement of ':' indicator"),
             ("a: 1\n- b\n", "缺少键", "did not find expected key"),
         ];
+        // At the end of the file, with or without a last line break: shown on the last character.
+        for yaml in ["a: [x, y", "a: [x, y\n\n"] {
+            let e = parse_str(yaml).err().unwrap();
+            assert_eq!(e.span.map(|s| (s.start, s.end)), Some((7, 8)), "{yaml:?}");
+        }
         for (yaml, zh, en) in cases {
             let e = parse_str(yaml).err().unwrap_or_else(|| panic!("{yaml:?} parsed"));
             assert!(e.label.contains(zh) && e.label.ends_with(&format!("{en}）")), "{yaml:?}: {}", e.label);
