@@ -155,9 +155,10 @@ pub fn fingerprint(rule: &str, item: Option<&str>, material: Option<&str>, messa
     Fingerprint(h)
 }
 
-/// Shares equal texts among the findings of one report.
+/// Shares equal texts among the findings of one report. Hashed with Fx: the texts are the
+/// report's own (help lines of a few hundred bytes, once per finding), not an attacker's.
 #[derive(Default)]
-struct Interner(std::collections::HashSet<Arc<str>>);
+struct Interner(rustc_hash::FxHashSet<Arc<str>>);
 
 impl Interner {
     fn get(&mut self, s: &str) -> Arc<str> {
@@ -285,7 +286,7 @@ impl<'a> Report<'a> {
         };
         let mut diagnostics = Vec::with_capacity(findings.len());
         let mut trees = crate::fix::Trees::default();
-        let mut cites: HashMap<(usize, Option<&str>), Arc<[CiteOut]>> = HashMap::new();
+        let mut cites: rustc_hash::FxHashMap<(usize, Option<&str>), Arc<[CiteOut]>> = rustc_hash::FxHashMap::default();
         let mut strings = Interner::default();
         for f in findings {
             let Some(rule) = program.rules.get(f.rule) else { continue };
