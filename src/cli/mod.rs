@@ -418,7 +418,7 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     sheets.print_notes();
     let (discovery, refs, program) = load_setup(&args.paths, cli.config.as_deref(), &args.policies)?;
     let as_of = args.as_of.unwrap_or_else(Date::today);
-    let run_opts = RunOptions { as_of, levels: levels_for(&program, &discovery.config, args) };
+    let run_opts = RunOptions::new(as_of, levels_for(&program, &discovery.config, args));
     let bar = progress_bar(discovery.file_count());
     let tick = || {
         if let Some(b) = &bar {
@@ -795,10 +795,8 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
 fn report_cmd(cli: &Cli, args: &ReportArgs) -> Result<Outcome, Problems> {
     let session = load_session(&args.paths, cli.config.as_deref(), &args.run.policies)?;
     let as_of = args.run.as_of.unwrap_or_else(Date::today);
-    let opts = RunOptions {
-        as_of,
-        levels: levels_for(&session.program, &session.discovery.config, &CheckArgs::defaults(as_of)),
-    };
+    let opts =
+        RunOptions::new(as_of, levels_for(&session.program, &session.discovery.config, &CheckArgs::defaults(as_of)));
     let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
     let report = Report::new(&session.corpus, &session.refs, &session.program, &findings);
     let lists = crate::lists::build(&session.program, &session.corpus, &session.refs, &findings, as_of);
@@ -879,7 +877,7 @@ fn fix(cli: &Cli, args: &FixArgs) -> Result<Outcome, Problems> {
             }
         }
         let levels = levels_for(&program, &discovery.config, &check_args);
-        let opts = RunOptions { as_of, levels };
+        let opts = RunOptions::new(as_of, levels);
         let findings = eval::run(&program, &corpus, &refs, &opts);
         let mut per_file: BTreeMap<usize, Vec<(crate::fix::Edit, String, usize)>> = BTreeMap::new();
         for (k, f) in findings.iter().enumerate() {

@@ -280,6 +280,8 @@ pub struct CompiledRule {
     /// Needs the outcome of the other rules (`used(w)`): runs after waivers are applied.
     pub second_phase: bool,
     pub span: Span,
+    /// What tells, cheaply, that the rule has nothing to say on an item ([`crate::eval::screen`]).
+    pub screen: Option<Arc<crate::eval::screen::Screen>>,
 }
 
 /// A classification list (`list 跑一次事项 { … }`).
@@ -1290,7 +1292,7 @@ impl<'a> Checker<'a> {
                 self.missing(head, what);
             }
         }
-        Some(CompiledRule {
+        let mut rule = CompiledRule {
             id: r.id.value.clone(),
             name: r.name.value.clone(),
             severity: severity?,
@@ -1310,7 +1312,10 @@ impl<'a> Checker<'a> {
             examples,
             second_phase: self.second_phase,
             span: r.span,
-        })
+            screen: None,
+        };
+        rule.screen = crate::eval::screen::Screen::build(&rule).map(Arc::new);
+        Some(rule)
     }
 
     fn fix(&mut self, f: &ast::Fix) -> Option<CFix> {

@@ -953,6 +953,12 @@ impl References {
         self.cert_index.find(norm).and_then(|i| self.certificates.get(i as usize))
     }
 
+    /// Where in `covers` the entries whose `replaces` names this (normalised) material are.
+    #[must_use]
+    pub fn covers_indexes(&self, norm: &str) -> &[u32] {
+        self.covers_index.get(norm).map_or(&[], Vec::as_slice)
+    }
+
     /// Covers entries whose `replaces` names this (normalised) material.
     pub fn covers_of(&self, norm: &str) -> impl Iterator<Item = &Cover> {
         self.covers_index.get(norm).into_iter().flatten().filter_map(|&i| self.covers.get(i as usize))

@@ -9,6 +9,7 @@
 //! an overflow) yields an error finding for that item: never a silent pass.
 
 mod cond;
+pub mod screen;
 pub mod value;
 
 use std::borrow::Cow;
@@ -40,13 +41,22 @@ pub struct RunOptions {
     pub as_of: Date,
     /// Per rule (same order as `Program::rules`): its level, or `None` when it does not run.
     pub levels: Vec<Option<Level>>,
+    /// Skip the items a rule's screen clears ([`screen`]). Always on but in the tests that
+    /// hold the screens to the interpreter: the findings are the same either way.
+    pub screens: bool,
 }
 
 impl RunOptions {
     /// Every rule at its default severity.
     #[must_use]
     pub fn all(program: &Program, as_of: Date) -> Self {
-        RunOptions { as_of, levels: program.rules.iter().map(|r| Some(default_level(r.severity))).collect() }
+        RunOptions::new(as_of, program.rules.iter().map(|r| Some(default_level(r.severity))).collect())
+    }
+
+    /// The rules at `levels`, screened.
+    #[must_use]
+    pub fn new(as_of: Date, levels: Vec<Option<Level>>) -> Self {
+        RunOptions { as_of, levels, screens: true }
     }
 }
 
@@ -181,23 +191,33 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
     let n_chains = u32::try_from(cx.corpus.chains.len()).unwrap_or(u32::MAX);
     // Each worker keeps one executor, and its variable table, for all the rules and records it
     // runs: setting one up for every rule and record was a measurable part of running the rules.
-    let run_all = |rules: &[usize], n: u32, root: fn(u32) -> Value<'static>| -> Vec<Finding> {
+    // The interpreter runs a rule on an item only where the rule's screen does not clear it.
+    let screens: Vec<Option<&screen::Screen>> = item_rules
+        .iter()
+        .map(|&r| cx.program.rules.get(r).and_then(|r| r.screen.as_deref()).filter(|_| cx.opts.screens))
+        .collect();
+    let run_all = |rules: &[usize], n: u32, root: fn(u32) -> Value<'static>, screens: &[Option<&screen::Screen>]| {
         (0..n)
             .into_par_iter()
             .map_init(
-                || Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)),
-                |ex, k| {
-                    for &r in rules {
+                || (Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)), screen::Work::default()),
+                |(ex, work), k| {
+                    for (i, &r) in rules.iter().enumerate() {
+                        if let Some(Some(s)) = screens.get(i)
+                            && !s.may_report(cx.corpus, cx.refs, cx.opts, k, work)
+                        {
+                            continue;
+                        }
                         ex.run_root(r, root(k));
                     }
                     std::mem::take(&mut ex.out)
                 },
             )
             .flatten_iter()
-            .collect()
+            .collect::<Vec<Finding>>()
     };
-    let mut out = run_all(&item_rules, n_items, Value::Item);
-    out.extend(run_all(&chain_rules, n_chains, Value::Chain));
+    let mut out = run_all(&item_rules, n_items, Value::Item, &screens);
+    out.extend(run_all(&chain_rules, n_chains, Value::Chain, &[]));
     out
 }
 
@@ -1322,7 +1342,7 @@ pub fn list_members(
     program: &Program,
     as_of: Date,
 ) -> Vec<u32> {
-    let opts = RunOptions { as_of, levels: Vec::new() };
+    let opts = RunOptions::new(as_of, Vec::new());
     let cx = Ctx { corpus, refs, program, opts: &opts, used: None };
     let n = u32::try_from(corpus.items.len()).unwrap_or(u32::MAX);
     (0..n)
@@ -1605,7 +1625,7 @@ mod tests {
         let refs = References::builtin().unwrap();
         let program = Program::default();
         let corpus = Corpus::from_text("big.yaml", &yaml, &refs, None, LoadOptions::default()).unwrap();
-        let opts = RunOptions { as_of: Date::parse("2026-01-01").unwrap(), levels: Vec::new() };
+        let opts = RunOptions::new(Date::parse("2026-01-01").unwrap(), Vec::new());
         let cx = Ctx { corpus: &corpus, refs: &refs, program: &program, opts: &opts, used: None };
         let mut ex = Exec::new(&cx, 0, None, &[], 1, (0, Value::Item(7)));
         let Value::List(others) = ex.call(Builtin::SameCode, &args).unwrap() else { panic!("not a list") };
