@@ -23,9 +23,9 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::RunOptions;
-use crate::compile::cond::Cond;
+use crate::compile::cond::{Cond, MatTest};
 use crate::compile::types::{Builtin, Field};
-use crate::compile::{CExpr, CompiledRule, Root, Step};
+use crate::compile::{CExpr, CompiledRule, Lookup, Root, Step};
 use crate::corpus::Corpus;
 use crate::corpus::model::{Citation, Date, Item, Material, Waiver};
 use crate::corpus::normalize;
@@ -123,9 +123,19 @@ impl Screen {
             return None;
         }
         let last = rule.steps.iter().rposition(|s| matches!(s, Step::When(_)))?;
+        let steps = rule.steps.get(..=last)?;
         let mut b = Builder::default();
         let mut go: Go = Box::new(|_, _| true);
-        for step in rule.steps.get(..=last)?.iter().rev() {
+        for (i, step) in steps.iter().enumerate().rev() {
+            // A `when` on the material a loop just bound is tested by the loop itself.
+            if let Step::When(CExpr::Cond(c)) = step
+                && let Cond::Mat(mc) = &c.0
+                && let Some(Step::For(slot, _)) = i.checked_sub(1).and_then(|p| steps.get(p))
+                && *slot == mc.slot
+            {
+                b.pending_filter = Some(mc.test.clone());
+                continue;
+            }
             go = b.step(step, go);
         }
         Some(Screen { go, consts: b.consts, slots: rule.slots, root_slot: rule.root_slot })
@@ -172,6 +182,8 @@ fn get<'a>(env: &[V<'a>], slot: usize) -> Option<V<'a>> {
 #[derive(Default)]
 struct Builder {
     consts: Consts,
+    /// The material test of the `when` after the loop being built.
+    pending_filter: Option<MatTest>,
 }
 
 impl Builder {
@@ -197,6 +209,26 @@ impl Builder {
             }
             Step::For(slot, list) => {
                 let (slot, list) = (*slot, self.ex(list));
+                if let Some(test) = self.pending_filter.take() {
+                    // The `when` after the loop tests the material alone: tested before binding.
+                    return Box::new(move |fx, w| {
+                        let Some(V::List(l)) = list(fx, &mut w.env) else { return true };
+                        let L::Mats(it, i, end) = l else { return true };
+                        for (k, m) in it.materials.iter().enumerate().take(end as usize) {
+                            match test(m) {
+                                Some(false) => continue,
+                                Some(true) => {}
+                                None => return true,
+                            }
+                            let Ok(k) = u32::try_from(k) else { return true };
+                            set(&mut w.env, slot, V::Mat(m, it, i, k));
+                            if next(fx, w) {
+                                return true;
+                            }
+                        }
+                        false
+                    });
+                }
                 Box::new(move |fx, w| {
                     let Some(V::List(l)) = list(fx, &mut w.env) else { return true };
                     let Some(mut it) = Iter::new(l) else { return true };
@@ -299,7 +331,7 @@ impl Builder {
             CExpr::Field(inner, f) => {
                 let f = *f;
                 if let CExpr::Var(slot) = **inner {
-                    return Box::new(move |fx, env| field(fx, get(env, slot)?, f));
+                    return var_field(slot, f);
                 }
                 let inner = self.ex(inner);
                 Box::new(move |fx, env| field(fx, inner(fx, env)?, f))
@@ -313,8 +345,7 @@ impl Builder {
             }
             CExpr::Call(b, args) => self.call(*b, args),
             CExpr::Quant(kind, slot, list, cond) => self.quant(*kind, *slot, list, cond),
-            // The plain quantifier: the index only saves testing elements whose field differs.
-            CExpr::Lookup(q) => self.quant(q.kind, q.slot, &q.list, &q.cond),
+            CExpr::Lookup(q) => self.lookup(q),
             CExpr::If(c, a, b) => {
                 let (c, a, b) = (self.cond(c), self.ex(a), self.ex(b));
                 Box::new(move |fx, env| if c(fx, env)? { a(fx, env) } else { b(fx, env) })
@@ -334,6 +365,47 @@ impl Builder {
             // Every record of the corpus: the loops these make are the interpreter's to run.
             CExpr::Items | CExpr::Chains => Box::new(|_, _| None),
         }
+    }
+
+    /// A [`CExpr::Lookup`] as the interpreter runs it on an item's materials: the key evaluated
+    /// once, each material's field compared in place, and only the equal ones bound and tested.
+    /// Elsewhere the plain quantifier, which tests the same elements (the condition starts with
+    /// the equality, and `and` stops there on the others).
+    fn lookup(&mut self, q: &Lookup) -> Ex {
+        let plain = self.quant(q.kind, q.slot, &q.list, &q.cond);
+        let Some(read) = q.material_text else { return plain };
+        let (list, key, cond, kind, slot) = (self.ex(&q.list), self.ex(&q.key), self.cond(&q.cond), q.kind, q.slot);
+        Box::new(move |fx, env| {
+            let V::List(L::Mats(it, i, end)) = list(fx, env)? else { return plain(fx, env) };
+            if end == 0 {
+                return plain(fx, env);
+            }
+            let key = match key(fx, env)? {
+                V::Str(s) => Some(s),
+                V::Absent => None,
+                _ => return plain(fx, env),
+            };
+            let mut count = 0i64;
+            for (k, m) in it.materials.iter().enumerate().take(end as usize) {
+                if read(m) != key {
+                    continue;
+                }
+                set(env, slot, V::Mat(m, it, i, u32::try_from(k).ok()?));
+                let hit = cond(fx, env)?;
+                match kind {
+                    QuantKind::Any if hit => return Some(V::Bool(true)),
+                    QuantKind::First if hit => return get(env, slot),
+                    QuantKind::Count if hit => count = count.checked_add(1)?,
+                    _ => {}
+                }
+            }
+            Some(match kind {
+                QuantKind::Any => V::Bool(false),
+                QuantKind::All => V::Bool(true),
+                QuantKind::First => V::Absent,
+                QuantKind::Count => V::Int(count),
+            })
+        })
     }
 
     fn quant(&mut self, kind: QuantKind, slot: usize, list: &CExpr, cond: &CExpr) -> Ex {
@@ -363,6 +435,24 @@ impl Builder {
     }
 
     fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Ex {
+        // `x == "字面"`, `x != "字面"`: the literal compared where it lies.
+        if matches!(op, BinOp::Eq | BinOp::Ne)
+            && let Some((other, lit)) = match (a, b) {
+                (_, CExpr::Str(lit)) => Some((a, lit.clone())),
+                (CExpr::Str(lit), _) => Some((b, lit.clone())),
+                _ => None,
+            }
+        {
+            let (other, eq) = (self.ex(other), op == BinOp::Eq);
+            return Box::new(move |fx, env| {
+                let same = match other(fx, env)? {
+                    V::Str(x) => x == &*lit,
+                    V::Text => return None,
+                    _ => false,
+                };
+                Some(V::Bool(same == eq))
+            });
+        }
         let (a, b) = (self.ex(a), self.ex(b));
         if op == BinOp::Coalesce {
             return Box::new(move |fx, env| match a(fx, env)? {
@@ -495,6 +585,42 @@ impl Builder {
             Builtin::Used | Builtin::InJurisdiction => Box::new(|_, _| None),
         }
     }
+}
+
+/// `v.f` of the record in variable `slot`, the field chosen once here rather than at every read.
+fn var_field(slot: usize, f: Field) -> Ex {
+    use Field as F;
+    match f {
+        F::MatName => mat(slot, f, |m| V::Str(&m.name.value)),
+        F::MatNormName => mat(slot, f, |m| V::Str(&m.norm_name)),
+        F::MatKind => mat(slot, f, |m| word(m.kind.as_ref())),
+        F::MatSource => mat(slot, f, |m| word(m.source.as_ref())),
+        F::MatAcquisition => mat(slot, f, |m| word(m.acquisition.as_ref())),
+        F::MatFormat => mat(slot, f, |m| word(m.format.as_ref())),
+        F::MatProvider => mat(slot, f, |m| text(m.provider.as_ref())),
+        F::MatNote => mat(slot, f, |m| text(m.note.as_ref())),
+        F::MatBasis => mat(slot, f, |m| V::List(L::Cits(&m.basis))),
+        F::CitStatute => Box::new(move |fx, env| match get(env, slot)? {
+            V::Cit(c) => Some(c.statute.and_then(|s| fx.refs.registry.get(s)).map_or(V::Absent, V::Statute)),
+            v => field(fx, v, f),
+        }),
+        F::CitArticleKnown => Box::new(move |fx, env| match get(env, slot)? {
+            V::Cit(c) => Some(V::Bool(c.article_known)),
+            v => field(fx, v, f),
+        }),
+        _ => Box::new(move |fx, env| field(fx, get(env, slot)?, f)),
+    }
+}
+
+/// A field of the material in variable `slot`, read by `read`; any other value as [`field`].
+fn mat<R>(slot: usize, f: Field, read: R) -> Ex
+where
+    R: for<'a> Fn(&'a Material) -> V<'a> + Send + Sync + 'static,
+{
+    Box::new(move |fx, env| match get(env, slot)? {
+        V::Mat(m, ..) => Some(read(m)),
+        v => field(fx, v, f),
+    })
 }
 
 /// The record `shared`, `certificate` or `covers` finds for a normalised name.
