@@ -271,6 +271,31 @@ impl Builder {
                 let a = self.cond(a);
                 Box::new(move |fx, env| a(fx, env).map(|b| !b))
             }
+            // The commonest tests answered without making a value first.
+            CExpr::Call(Builtin::Exists, args) if args.len() == 1 => match args.first() {
+                Some(CExpr::Var(slot)) => {
+                    let slot = *slot;
+                    Box::new(move |_, env| Some(!matches!(get(env, slot)?, V::Absent)))
+                }
+                Some(a) => {
+                    let a = self.ex(a);
+                    Box::new(move |fx, env| Some(!matches!(a(fx, env)?, V::Absent)))
+                }
+                None => Box::new(|_, _| Some(false)),
+            },
+            // `x == "字面"`, `x != "字面"`: the literal compared where it lies.
+            CExpr::Bin(op @ (BinOp::Eq | BinOp::Ne), a, b) if literal_text(a, b).is_some() => {
+                let Some((other, lit)) = literal_text(a, b) else { return Box::new(|_, _| None) };
+                let (a, eq, lit) = (self.ex(other), *op == BinOp::Eq, lit.clone());
+                Box::new(move |fx, env| {
+                    let same = match a(fx, env)? {
+                        V::Str(x) => x == &*lit,
+                        V::Text => return None,
+                        _ => false,
+                    };
+                    Some(same == eq)
+                })
+            }
             _ => {
                 let e = self.ex(e);
                 Box::new(move |fx, env| match e(fx, env)? {
@@ -279,6 +304,12 @@ impl Builder {
                 })
             }
         }
+    }
+
+    /// A condition as a value.
+    fn truth(&mut self, e: &CExpr) -> Ex {
+        let c = self.cond(e);
+        Box::new(move |fx, env| c(fx, env).map(V::Bool))
     }
 
     fn text(&mut self, s: &Arc<str>) -> usize {
@@ -350,10 +381,8 @@ impl Builder {
                 let (c, a, b) = (self.cond(c), self.ex(a), self.ex(b));
                 Box::new(move |fx, env| if c(fx, env)? { a(fx, env) } else { b(fx, env) })
             }
-            CExpr::Not(_) | CExpr::Cond(_) | CExpr::Bin(BinOp::And | BinOp::Or, ..) => {
-                let c = self.cond(e);
-                Box::new(move |fx, env| c(fx, env).map(V::Bool))
-            }
+            CExpr::Not(_) | CExpr::Cond(_) | CExpr::Bin(BinOp::And | BinOp::Or, ..) => self.truth(e),
+            CExpr::Bin(BinOp::Eq | BinOp::Ne, a, b) if literal_text(a, b).is_some() => self.truth(e),
             CExpr::Neg(a) => {
                 let a = self.ex(a);
                 Box::new(move |fx, env| match a(fx, env)? {
@@ -435,24 +464,6 @@ impl Builder {
     }
 
     fn binary(&mut self, op: BinOp, a: &CExpr, b: &CExpr) -> Ex {
-        // `x == "字面"`, `x != "字面"`: the literal compared where it lies.
-        if matches!(op, BinOp::Eq | BinOp::Ne)
-            && let Some((other, lit)) = match (a, b) {
-                (_, CExpr::Str(lit)) => Some((a, lit.clone())),
-                (CExpr::Str(lit), _) => Some((b, lit.clone())),
-                _ => None,
-            }
-        {
-            let (other, eq) = (self.ex(other), op == BinOp::Eq);
-            return Box::new(move |fx, env| {
-                let same = match other(fx, env)? {
-                    V::Str(x) => x == &*lit,
-                    V::Text => return None,
-                    _ => false,
-                };
-                Some(V::Bool(same == eq))
-            });
-        }
         let (a, b) = (self.ex(a), self.ex(b));
         if op == BinOp::Coalesce {
             return Box::new(move |fx, env| match a(fx, env)? {
@@ -587,6 +598,15 @@ impl Builder {
     }
 }
 
+/// The other operand and the text of a comparison with a text literal.
+fn literal_text<'e>(a: &'e CExpr, b: &'e CExpr) -> Option<(&'e CExpr, &'e Arc<str>)> {
+    match (a, b) {
+        (_, CExpr::Str(lit)) => Some((a, lit)),
+        (CExpr::Str(lit), _) => Some((b, lit)),
+        _ => None,
+    }
+}
+
 /// `v.f` of the record in variable `slot`, the field chosen once here rather than at every read.
 fn var_field(slot: usize, f: Field) -> Ex {
     use Field as F;
@@ -600,6 +620,10 @@ fn var_field(slot: usize, f: Field) -> Ex {
         F::MatProvider => mat(slot, f, |m| text(m.provider.as_ref())),
         F::MatNote => mat(slot, f, |m| text(m.note.as_ref())),
         F::MatBasis => mat(slot, f, |m| V::List(L::Cits(&m.basis))),
+        F::ItemMaterials => Box::new(move |fx, env| match get(env, slot)? {
+            V::Item(it, i) => Some(V::List(L::Mats(it, i, u32::try_from(it.materials.len()).ok()?))),
+            v => field(fx, v, f),
+        }),
         F::CitStatute => Box::new(move |fx, env| match get(env, slot)? {
             V::Cit(c) => Some(c.statute.and_then(|s| fx.refs.registry.get(s)).map_or(V::Absent, V::Statute)),
             v => field(fx, v, f),
@@ -863,8 +887,8 @@ impl<'a> Iter<'a> {
     fn owned<T>(
         &mut self,
         it: &'a Item,
-        own: fn(&'a Item) -> &'a Vec<T>,
-        of: fn(&'a Material) -> &'a Vec<T>,
+        own: impl Fn(&'a Item) -> &'a Vec<T>,
+        of: impl Fn(&'a Material) -> &'a Vec<T>,
     ) -> Option<&'a T> {
         loop {
             let list = match self.owner {
