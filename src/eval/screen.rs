@@ -414,26 +414,8 @@ impl Builder {
                 V::Absent => None,
                 _ => return plain(fx, env),
             };
-            let mut count = 0i64;
-            for (k, m) in it.materials.iter().enumerate().take(end as usize) {
-                if read(m) != key {
-                    continue;
-                }
-                set(env, slot, V::Mat(m, it, i, u32::try_from(k).ok()?));
-                let hit = cond(fx, env)?;
-                match kind {
-                    QuantKind::Any if hit => return Some(V::Bool(true)),
-                    QuantKind::First if hit => return get(env, slot),
-                    QuantKind::Count if hit => count = count.checked_add(1)?,
-                    _ => {}
-                }
-            }
-            Some(match kind {
-                QuantKind::Any => V::Bool(false),
-                QuantKind::All => V::Bool(true),
-                QuantKind::First => V::Absent,
-                QuantKind::Count => V::Int(count),
-            })
+            let equal = it.materials.iter().zip(0..end).filter(|(m, _)| read(m) == key);
+            quantify(fx, env, (kind, slot, &cond), equal.map(|(m, k)| V::Mat(m, it, i, k)))
         })
     }
 
@@ -442,24 +424,7 @@ impl Builder {
         Box::new(move |fx, env| {
             let V::List(l) = list(fx, env)? else { return None };
             let mut it = Iter::new(l)?;
-            let mut count = 0i64;
-            while let Some(v) = it.next(fx) {
-                set(env, slot, v);
-                let hit = cond(fx, env)?;
-                match kind {
-                    QuantKind::Any if hit => return Some(V::Bool(true)),
-                    QuantKind::All if !hit => return Some(V::Bool(false)),
-                    QuantKind::First if hit => return get(env, slot),
-                    QuantKind::Count if hit => count = count.checked_add(1)?,
-                    _ => {}
-                }
-            }
-            Some(match kind {
-                QuantKind::Any => V::Bool(false),
-                QuantKind::All => V::Bool(true),
-                QuantKind::First => V::Absent,
-                QuantKind::Count => V::Int(count),
-            })
+            quantify(fx, env, (kind, slot, &cond), std::iter::from_fn(|| it.next(fx)))
         })
     }
 
@@ -644,6 +609,34 @@ where
     Box::new(move |fx, env| match get(env, slot)? {
         V::Mat(m, ..) => Some(read(m)),
         v => field(fx, v, f),
+    })
+}
+
+/// `any`, `all`, `first` or `count` of `cond` over `elements`, each bound to `slot` in turn, as
+/// the interpreter's `Exec::quant`.
+fn quantify<'a>(
+    fx: &Fx<'a>,
+    env: &mut [V<'a>],
+    (kind, slot, cond): (QuantKind, usize, &Cd),
+    elements: impl Iterator<Item = V<'a>>,
+) -> Option<V<'a>> {
+    let mut count = 0i64;
+    for v in elements {
+        set(env, slot, v);
+        let hit = cond(fx, env)?;
+        match kind {
+            QuantKind::Any if hit => return Some(V::Bool(true)),
+            QuantKind::All if !hit => return Some(V::Bool(false)),
+            QuantKind::First if hit => return get(env, slot),
+            QuantKind::Count if hit => count = count.checked_add(1)?,
+            _ => {}
+        }
+    }
+    Some(match kind {
+        QuantKind::Any => V::Bool(false),
+        QuantKind::All => V::Bool(true),
+        QuantKind::First => V::Absent,
+        QuantKind::Count => V::Int(count),
     })
 }
 
