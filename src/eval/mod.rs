@@ -136,6 +136,9 @@ struct Exec<'a, 'c> {
 /// Record numbers by field value, ascending.
 type EqIndex<'a> = FxHashMap<Option<&'a str>, Vec<u32>>;
 
+/// How many items each screen clears at a time (see `run_rules`).
+const SCREEN_RUN: u32 = 32;
+
 /// Shorter lists are tested element by element: building an index would cost more.
 const LOOKUP_FROM: usize = 16;
 
@@ -196,19 +199,33 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
         .iter()
         .map(|&r| cx.program.rules.get(r).and_then(|r| r.screen.as_deref()).filter(|_| cx.opts.screens))
         .collect();
+    // Items go in runs of `SCREEN_RUN`: each screen clears what it can in a run, rule after rule
+    // (the same closures over and over, which the processor predicts), and the interpreter then
+    // runs on the run's items in order, rule after rule, on what was not cleared.
     let run_all = |rules: &[usize], n: u32, root: fn(u32) -> Value<'static>, screens: &[Option<&screen::Screen>]| {
-        (0..n)
+        (0..n.div_ceil(SCREEN_RUN))
             .into_par_iter()
             .map_init(
-                || (Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)), screen::Work::default()),
-                |(ex, work), k| {
-                    for (i, &r) in rules.iter().enumerate() {
-                        if let Some(Some(s)) = screens.get(i)
-                            && !s.may_report(cx.corpus, cx.refs, cx.opts, k, work)
-                        {
-                            continue;
+                || (Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)), screen::Work::default(), Vec::new()),
+                |(ex, work, cleared), c| {
+                    let from = c.saturating_mul(SCREEN_RUN);
+                    let items = from..from.saturating_add(SCREEN_RUN).min(n);
+                    cleared.clear();
+                    for s in screens {
+                        cleared.extend(
+                            items
+                                .clone()
+                                .map(|k| s.is_some_and(|s| !s.may_report(cx.corpus, cx.refs, cx.opts, k, work))),
+                        );
+                    }
+                    let len = items.len();
+                    for (j, k) in items.enumerate() {
+                        for (i, &r) in rules.iter().enumerate() {
+                            if cleared.get(i.saturating_mul(len).saturating_add(j)).copied().unwrap_or(false) {
+                                continue;
+                            }
+                            ex.run_root(r, root(k));
                         }
-                        ex.run_root(r, root(k));
                     }
                     std::mem::take(&mut ex.out)
                 },
