@@ -98,6 +98,8 @@ pub enum Leaf {
 pub struct MatText {
     pub slot: usize,
     pub get: fn(&Material) -> Option<&str>,
+    /// The field `get` reads.
+    pub field: Field,
     pub default: Option<Arc<str>>,
     pub present: bool,
 }
@@ -126,7 +128,9 @@ impl MatText {
             Text::Coalesce(..) => return None,
         };
         match src {
-            Src::Material(slot, get) => Some(MatText { slot: *slot, get: *get, default, present }),
+            Src::Material(slot, get, field) => {
+                Some(MatText { slot: *slot, get: *get, field: *field, default, present })
+            }
             _ => None,
         }
     }
@@ -165,8 +169,8 @@ pub enum Src {
     Lit(Arc<str>),
     /// A variable holding text (a `let`), or nothing.
     Var(usize),
-    /// A text field of the material in a variable.
-    Material(usize, fn(&Material) -> Option<&str>),
+    /// A text field of the material in a variable: how it is read, and which it is.
+    Material(usize, fn(&Material) -> Option<&str>, Field),
     /// A text field of the item in a variable.
     Item(usize, fn(&Item) -> Option<&str>),
     /// A text field of another record in a variable.
@@ -219,21 +223,15 @@ fn material_test(c: &Cond, slot: &mut Option<usize>) -> Option<MatTest> {
         }
         Cond::Leaf(leaf, _) => match &**leaf {
             Leaf::MatEq(t, lit, eq) if same(t.slot) => {
-                let (t, lit, eq) = (t.clone(), lit.clone(), *eq);
-                Arc::new(move |m| Some((t.read(m)? == Some(&*lit)) == eq))
+                let (lit, eq) = (lit.clone(), *eq);
+                text_test(t, move |v| (v == Some(&*lit)) == eq)
             }
             Leaf::MatIn(t, set, is_in) if same(t.slot) => {
-                let (t, set, is_in) = (t.clone(), set.clone(), *is_in);
-                Arc::new(move |m| Some(t.read(m)?.is_some_and(|x| set.iter().any(|s| **s == *x)) == is_in))
+                let (set, is_in) = (set.clone(), *is_in);
+                text_test(t, move |v| v.is_some_and(|x| set.iter().any(|s| **s == *x)) == is_in)
             }
-            Leaf::MatExists(t, true) if same(t.slot) => {
-                let t = t.clone();
-                Arc::new(move |m| Some(t.read(m)?.is_some()))
-            }
-            Leaf::MatExists(t, false) if same(t.slot) => {
-                let t = t.clone();
-                Arc::new(move |m| Some(t.read(m)?.is_none_or(|s| s.trim().is_empty())))
-            }
+            Leaf::MatExists(t, true) if same(t.slot) => text_test(t, |v| v.is_some()),
+            Leaf::MatExists(t, false) if same(t.slot) => text_test(t, |v| v.is_none_or(|s| s.trim().is_empty())),
             Leaf::ListExists(Len::Material(s, get), exists) if same(*s) => {
                 let (get, exists) = (*get, *exists);
                 Arc::new(move |m| Some(exists || get(m) == 0))
@@ -247,6 +245,43 @@ fn material_test(c: &Cond, slot: &mut Option<usize>) -> Option<MatTest> {
         },
         Cond::Other(_) | Cond::Mat(_) => return None,
     })
+}
+
+/// A test of a text field of a material, `t`, by `verdict`: the field read by a closure of its own
+/// (this runs on every material of every item, and a call through `t.get` for each leaf is an
+/// indirect call the processor has to guess).
+fn text_test(t: &MatText, verdict: impl Fn(Option<&str>) -> bool + Send + Sync + 'static) -> MatTest {
+    fn o<T: AsRef<str>>(x: Option<&crate::source::Spanned<T>>) -> Option<&str> {
+        x.map(|v| v.value.as_ref())
+    }
+    fn with<R>(read: R, t: &MatText, verdict: impl Fn(Option<&str>) -> bool + Send + Sync + 'static) -> MatTest
+    where
+        R: for<'m> Fn(&'m Material) -> Option<&'m str> + Send + Sync + 'static,
+    {
+        let (default, present) = (t.default.clone(), t.present);
+        Arc::new(move |m| {
+            let v = read(m).or(default.as_deref());
+            if present && v.is_none() {
+                return None;
+            }
+            Some(verdict(v))
+        })
+    }
+    use Field as F;
+    match t.field {
+        F::MatName => with(|x| Some(x.name.value.as_str()), t, verdict),
+        F::MatNormName => with(|x| Some(x.norm_name.as_str()), t, verdict),
+        F::MatKind => with(|x| o(x.kind.as_ref()), t, verdict),
+        F::MatSource => with(|x| o(x.source.as_ref()), t, verdict),
+        F::MatAcquisition => with(|x| o(x.acquisition.as_ref()), t, verdict),
+        F::MatProvider => with(|x| o(x.provider.as_ref()), t, verdict),
+        F::MatFormat => with(|x| o(x.format.as_ref()), t, verdict),
+        F::MatNote => with(|x| o(x.note.as_ref()), t, verdict),
+        _ => {
+            let get = t.get;
+            with(get, t, verdict)
+        }
+    }
 }
 
 fn lower_any(e: &CExpr) -> Cond {
@@ -386,7 +421,7 @@ fn src(e: &CExpr) -> Option<Src> {
         _ => {
             let (slot, field) = var_field(e)?;
             if let Some(get) = material_text(field) {
-                return Some(Src::Material(slot, get));
+                return Some(Src::Material(slot, get, field));
             }
             let i = |get: fn(&Item) -> Option<&str>| Src::Item(slot, get);
             match field {

@@ -206,7 +206,7 @@ impl<'a> Exec<'a, '_> {
     fn src(&self, s: &'a Src) -> Option<Option<&'a str>> {
         match s {
             Src::Lit(s) => Some(Some(s)),
-            Src::Material(slot, get) => Some(get(self.material_in(*slot)?)),
+            Src::Material(slot, get, _) => Some(get(self.material_in(*slot)?)),
             Src::Item(slot, get) => Some(get(self.item_in(*slot)?)),
             Src::Var(slot) => match self.env.get(*slot)? {
                 Value::Absent => Some(None),

@@ -589,6 +589,20 @@ fn var_field(slot: usize, f: Field) -> Ex {
             V::Item(it, i) => Some(V::List(L::Mats(it, i, u32::try_from(it.materials.len()).ok()?))),
             v => field(fx, v, f),
         }),
+        F::ItemCode => item(slot, f, |it| V::Str(&it.code.value)),
+        F::ItemType => item(slot, f, |it| word(it.item_type.as_ref())),
+        F::ItemDepartment => item(slot, f, |it| text(it.department.as_ref())),
+        F::ItemHandling => item(slot, f, |it| word(it.handling.as_ref())),
+        F::ItemPromise => item(slot, f, |it| word(it.promise.as_ref())),
+        F::ItemOnline => item(slot, f, |it| word(it.online.as_ref())),
+        F::ItemSuperior => item(slot, f, |it| text(it.superior.as_ref())),
+        F::ItemBasis => item(slot, f, |it| V::List(L::Cits(&it.basis))),
+        F::ItemLegalDays => item(slot, f, |it| int(it.legal_days.as_ref())),
+        F::ItemPromisedDays => item(slot, f, |it| int(it.promised_days.as_ref())),
+        F::ItemVisits => item(slot, f, |it| int(it.visits.as_ref())),
+        F::StatLevel => statute(slot, f, |s| V::Str(s.level)),
+        F::StatInForce => statute(slot, f, |s| s.in_force.map_or(V::Absent, V::Date)),
+        F::StatRepealed => statute(slot, f, |s| s.repealed.map_or(V::Absent, V::Date)),
         F::CitStatute => Box::new(move |fx, env| match get(env, slot)? {
             V::Cit(c) => Some(c.statute.and_then(|s| fx.refs.registry.get(s)).map_or(V::Absent, V::Statute)),
             v => field(fx, v, f),
@@ -637,6 +651,28 @@ fn quantify<'a>(
         QuantKind::All => V::Bool(true),
         QuantKind::First => V::Absent,
         QuantKind::Count => V::Int(count),
+    })
+}
+
+/// A field of the item in variable `slot`, read by `read`; any other value as [`field`].
+fn item<R>(slot: usize, f: Field, read: R) -> Ex
+where
+    R: for<'a> Fn(&'a Item) -> V<'a> + Send + Sync + 'static,
+{
+    Box::new(move |fx, env| match get(env, slot)? {
+        V::Item(it, _) => Some(read(it)),
+        v => field(fx, v, f),
+    })
+}
+
+/// A field of the statute in variable `slot`, read by `read`; any other value as [`field`].
+fn statute<R>(slot: usize, f: Field, read: R) -> Ex
+where
+    R: for<'a> Fn(&'a Statute) -> V<'a> + Send + Sync + 'static,
+{
+    Box::new(move |fx, env| match get(env, slot)? {
+        V::Statute(s) => Some(read(s)),
+        v => field(fx, v, f),
     })
 }
 
