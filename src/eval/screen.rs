@@ -6,7 +6,10 @@
 //! that, element by element. A screen decides the same thing with less: its values are small
 //! copies (records are references, texts are borrowed), it follows the rule only up to its last
 //! `when` (what comes after only words the finding), and each expression is a closure built
-//! once, so running one dispatches on nothing.
+//! once, chosen for its shape (a field of a variable, a comparison with a literal), so running
+//! one does not dispatch on the expression tree again. Screens run over a few dozen items at a
+//! time, rule after rule (`eval::run_rules`): the same closures again and again, which the
+//! processor predicts well.
 //!
 //! A screen is an accelerator, never a second semantics. It evaluates the rule's expressions in
 //! the interpreter's order, with its short-circuits, and *gives up* ("the rule may report
@@ -14,9 +17,9 @@
 //! absent value where the interpreter would raise an evaluation error, a text built at run time
 //! whose content it does not keep, a construct it does not know. It says "nothing here" only when
 //! every path of the rule ended at a `when` that was false. So the findings — and the evaluation
-//! errors — are always the interpreter's own: `eval::tests` and `tests/screens.rs` run every rule
-//! with and without screens on the sample corpus, generated corpora and the rules' examples and
-//! compare the findings.
+//! errors — are always the interpreter's own: `tests/screens.rs` runs every rule with and without
+//! screens on the sample corpus, every fixture, a generated corpus and probe rules built to make
+//! screens give up, and compares the reports (`policy test` runs the rules' examples screened).
 
 use std::sync::Arc;
 
