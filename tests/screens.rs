@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{as_of, root};
+use common::{as_of, first_difference, root};
 use qingdan::check::{self, CheckOptions};
 use qingdan::compile::Program;
 use qingdan::corpus::config::PolicySource;
@@ -42,15 +42,7 @@ fn check_json(paths: &[PathBuf], policies: &[PolicySource], screens: bool) -> St
 fn assert_same(paths: &[PathBuf], policies: &[PolicySource]) -> String {
     let screened = check_json(paths, policies, true);
     let plain = check_json(paths, policies, false);
-    if screened != plain {
-        let line = screened.lines().zip(plain.lines()).position(|(a, b)| a != b).unwrap_or(0);
-        panic!(
-            "{paths:?}: screens change the report at line {}:\n  screened: {}\n  plain:    {}",
-            line + 1,
-            screened.lines().nth(line).unwrap_or(""),
-            plain.lines().nth(line).unwrap_or("")
-        );
-    }
+    assert!(screened == plain, "{paths:?}: screens (left) change the report: {}", first_difference(&screened, &plain));
     screened
 }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{as_of, check_json, root};
+use common::{as_of, check_json, first_difference, root};
 use qingdan::check::{self, CheckOptions};
 use qingdan::compile::{Program, cond};
 use qingdan::corpus;
@@ -59,16 +59,6 @@ fn assert_same(paths: &[&Path]) {
         let streamed = stream_json(paths, &[PolicySource::Builtin], sizes);
         assert!(whole == streamed, "batch and keep {sizes:?}: {}", first_difference(&whole, &streamed));
     }
-}
-
-fn first_difference(a: &str, b: &str) -> String {
-    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(0);
-    format!(
-        "first difference at line {}:\n  whole:    {}\n  streamed: {}",
-        line + 1,
-        a.lines().nth(line).unwrap_or(""),
-        b.lines().nth(line).unwrap_or("")
-    )
 }
 
 #[test]

@@ -251,9 +251,6 @@ fn material_test(c: &Cond, slot: &mut Option<usize>) -> Option<MatTest> {
 /// (this runs on every material of every item, and a call through `t.get` for each leaf is an
 /// indirect call the processor has to guess).
 fn text_test(t: &MatText, verdict: impl Fn(Option<&str>) -> bool + Send + Sync + 'static) -> MatTest {
-    fn o<T: AsRef<str>>(x: Option<&crate::source::Spanned<T>>) -> Option<&str> {
-        x.map(|v| v.value.as_ref())
-    }
     fn with<R>(read: R, t: &MatText, verdict: impl Fn(Option<&str>) -> bool + Send + Sync + 'static) -> MatTest
     where
         R: for<'m> Fn(&'m Material) -> Option<&'m str> + Send + Sync + 'static,
@@ -267,21 +264,7 @@ fn text_test(t: &MatText, verdict: impl Fn(Option<&str>) -> bool + Send + Sync +
             Some(verdict(v))
         })
     }
-    use Field as F;
-    match t.field {
-        F::MatName => with(|x| Some(x.name.value.as_str()), t, verdict),
-        F::MatNormName => with(|x| Some(x.norm_name.as_str()), t, verdict),
-        F::MatKind => with(|x| o(x.kind.as_ref()), t, verdict),
-        F::MatSource => with(|x| o(x.source.as_ref()), t, verdict),
-        F::MatAcquisition => with(|x| o(x.acquisition.as_ref()), t, verdict),
-        F::MatProvider => with(|x| o(x.provider.as_ref()), t, verdict),
-        F::MatFormat => with(|x| o(x.format.as_ref()), t, verdict),
-        F::MatNote => with(|x| o(x.note.as_ref()), t, verdict),
-        _ => {
-            let get = t.get;
-            with(get, t, verdict)
-        }
-    }
+    material_texts!(t.field, |read| with(read, t, verdict), with(t.get, t, verdict))
 }
 
 fn lower_any(e: &CExpr) -> Cond {
@@ -411,10 +394,8 @@ fn text(e: &CExpr) -> Option<Text> {
 }
 
 fn src(e: &CExpr) -> Option<Src> {
-    fn o<T: AsRef<str>>(x: Option<&crate::source::Spanned<T>>) -> Option<&str> {
-        x.map(|v| v.value.as_ref())
-    }
     use Field as F;
+    use text_of as o;
     Some(match e {
         CExpr::Str(s) => Src::Lit(s.clone()),
         CExpr::Var(slot) => Src::Var(*slot),
@@ -458,24 +439,69 @@ fn src(e: &CExpr) -> Option<Src> {
     })
 }
 
+/// The text of an optional field as written.
+#[must_use]
+pub fn text_of<T: AsRef<str>>(x: Option<&crate::source::Spanned<T>>) -> Option<&str> {
+    x.map(|v| v.value.as_ref())
+}
+
+/// Makes `read` a reader of a text field of a material, for every material and every lifetime.
+pub fn reader<R: for<'m> Fn(&'m Material) -> Option<&'m str>>(read: R) -> R {
+    read
+}
+
+/// The text fields of a material and how each is read: `material_texts!(field, |read| then,
+/// otherwise)` is `then` with `read` the reader of `field` (a closure of its own type, which a
+/// caller can call directly or turn into a function pointer), or `otherwise` when `field` is not
+/// one of them. The one table that the lowered conditions, the interpreter, the material tests
+/// and the screens read material texts by.
+macro_rules! material_texts {
+    ($field:expr, |$read:ident| $then:expr, $otherwise:expr) => {{
+        use $crate::compile::cond::{reader, text_of};
+        use $crate::compile::types::Field as F;
+        match $field {
+            F::MatName => {
+                let $read = reader(|x| Some(x.name.value.as_str()));
+                $then
+            }
+            F::MatNormName => {
+                let $read = reader(|x| Some(x.norm_name.as_str()));
+                $then
+            }
+            F::MatKind => {
+                let $read = reader(|x| text_of(x.kind.as_ref()));
+                $then
+            }
+            F::MatSource => {
+                let $read = reader(|x| text_of(x.source.as_ref()));
+                $then
+            }
+            F::MatAcquisition => {
+                let $read = reader(|x| text_of(x.acquisition.as_ref()));
+                $then
+            }
+            F::MatProvider => {
+                let $read = reader(|x| text_of(x.provider.as_ref()));
+                $then
+            }
+            F::MatFormat => {
+                let $read = reader(|x| text_of(x.format.as_ref()));
+                $then
+            }
+            F::MatNote => {
+                let $read = reader(|x| text_of(x.note.as_ref()));
+                $then
+            }
+            _ => $otherwise,
+        }
+    }};
+}
+pub(crate) use material_texts;
+
 /// How a text field of a material is read, if `field` is one.
 #[must_use]
 pub fn material_text(field: Field) -> Option<fn(&Material) -> Option<&str>> {
-    fn o<T: AsRef<str>>(x: Option<&crate::source::Spanned<T>>) -> Option<&str> {
-        x.map(|v| v.value.as_ref())
-    }
-    use Field as F;
-    Some(match field {
-        F::MatName => |x| Some(&x.name.value),
-        F::MatNormName => |x| Some(&x.norm_name),
-        F::MatKind => |x| o(x.kind.as_ref()),
-        F::MatSource => |x| o(x.source.as_ref()),
-        F::MatAcquisition => |x| o(x.acquisition.as_ref()),
-        F::MatProvider => |x| o(x.provider.as_ref()),
-        F::MatFormat => |x| o(x.format.as_ref()),
-        F::MatNote => |x| o(x.note.as_ref()),
-        _ => return None,
-    })
+    material_texts!(field, |read| Some(read as fn(&Material) -> Option<&str>), None)
 }
 
 /// An operand of a comparison of numbers or dates. One the checker proved present

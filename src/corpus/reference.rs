@@ -961,7 +961,7 @@ impl References {
 
     /// Covers entries whose `replaces` names this (normalised) material.
     pub fn covers_of(&self, norm: &str) -> impl Iterator<Item = &Cover> {
-        self.covers_index.get(norm).into_iter().flatten().filter_map(|&i| self.covers.get(i as usize))
+        self.covers_indexes(norm).iter().filter_map(|&i| self.covers.get(i as usize))
     }
 }
 

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use self::value::{List, Owner, Seq, Value};
-use crate::compile::cond::Cond;
+use crate::compile::cond::{Cond, material_texts};
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, CFixAction, CPart, CompiledRule, Program, Root, Step};
 use crate::corpus::Corpus;
@@ -1223,27 +1223,16 @@ impl<'a> Exec<'a, '_> {
 impl<'a> Exec<'a, '_> {
     /// A text field of a record, borrowed: `Some(None)` when the record lacks it, `None` when the
     /// field is not text or the record not one that has it ([`Exec::field`] then answers,
-    /// errors included). The one place that knows where each text field lives.
+    /// errors included). The one place that knows where each text field lives (a material's, by
+    /// the table the compiler and the screens read too, `material_texts!`).
     fn text_field(&self, rec: &Value<'a>, field: Field) -> Option<Option<&'a str>> {
+        use crate::compile::cond::text_of as o;
         use Field as F;
-        fn o<T: AsRef<str>>(x: Option<&Spanned<T>>) -> Option<&str> {
-            x.map(|v| v.value.as_ref())
-        }
         let corpus = self.cx.corpus;
         Some(match rec {
             Value::Material(i, m) => {
                 let mat = corpus.items.get(*i as usize)?.materials.get(*m as usize)?;
-                match field {
-                    F::MatName => Some(mat.name.value.as_str()),
-                    F::MatNormName => Some(mat.norm_name.as_str()),
-                    F::MatKind => o(mat.kind.as_ref()),
-                    F::MatSource => o(mat.source.as_ref()),
-                    F::MatAcquisition => o(mat.acquisition.as_ref()),
-                    F::MatProvider => o(mat.provider.as_ref()),
-                    F::MatFormat => o(mat.format.as_ref()),
-                    F::MatNote => o(mat.note.as_ref()),
-                    _ => return None,
-                }
+                material_texts!(field, |read| read(mat), return None)
             }
             Value::Item(i) => {
                 let it = corpus.items.get(*i as usize)?;

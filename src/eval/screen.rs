@@ -26,7 +26,7 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::RunOptions;
-use crate::compile::cond::{Cond, MatTest};
+use crate::compile::cond::{Cond, MatTest, material_texts};
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, CompiledRule, Lookup, Root, Step};
 use crate::corpus::Corpus;
@@ -578,15 +578,10 @@ fn literal_text<'e>(a: &'e CExpr, b: &'e CExpr) -> Option<(&'e CExpr, &'e Arc<st
 /// `v.f` of the record in variable `slot`, the field chosen once here rather than at every read.
 fn var_field(slot: usize, f: Field) -> Ex {
     use Field as F;
+    if let Some(read) = material_texts!(f, |read| Some(mat(slot, f, move |m| opt_str(read(m)))), None) {
+        return read;
+    }
     match f {
-        F::MatName => mat(slot, f, |m| V::Str(&m.name.value)),
-        F::MatNormName => mat(slot, f, |m| V::Str(&m.norm_name)),
-        F::MatKind => mat(slot, f, |m| word(m.kind.as_ref())),
-        F::MatSource => mat(slot, f, |m| word(m.source.as_ref())),
-        F::MatAcquisition => mat(slot, f, |m| word(m.acquisition.as_ref())),
-        F::MatFormat => mat(slot, f, |m| word(m.format.as_ref())),
-        F::MatProvider => mat(slot, f, |m| text(m.provider.as_ref())),
-        F::MatNote => mat(slot, f, |m| text(m.note.as_ref())),
         F::MatBasis => mat(slot, f, |m| V::List(L::Cits(&m.basis))),
         F::ItemMaterials => Box::new(move |fx, env| match get(env, slot)? {
             V::Item(it, i) => Some(V::List(L::Mats(it, i, u32::try_from(it.materials.len()).ok()?))),
@@ -779,14 +774,7 @@ fn field<'a>(fx: &Fx<'a>, v: V<'a>, f: Field) -> Option<V<'a>> {
             _ => return None,
         },
         V::Mat(m, it, i, k) => match f {
-            F::MatName => V::Str(&m.name.value),
-            F::MatNormName => V::Str(&m.norm_name),
-            F::MatKind => word(m.kind.as_ref()),
-            F::MatSource => word(m.source.as_ref()),
-            F::MatAcquisition => word(m.acquisition.as_ref()),
-            F::MatFormat => word(m.format.as_ref()),
-            F::MatProvider => text(m.provider.as_ref()),
-            F::MatNote => text(m.note.as_ref()),
+            _ if let Some(t) = material_texts!(f, |read| Some(read(m)), None) => opt_str(t),
             F::MatBasis => V::List(L::Cits(&m.basis)),
             F::MatCopies => int(m.copies.as_ref()),
             F::MatWaivers => V::List(L::Waivers(&m.waivers)),

@@ -66,3 +66,14 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Where two reports first differ, both lines shown, for an assertion message.
+pub fn first_difference(a: &str, b: &str) -> String {
+    let line = a.lines().zip(b.lines()).position(|(x, y)| x != y).unwrap_or(0);
+    format!(
+        "first difference at line {}:\n  left:  {}\n  right: {}",
+        line + 1,
+        a.lines().nth(line).unwrap_or(""),
+        b.lines().nth(line).unwrap_or("")
+    )
+}
