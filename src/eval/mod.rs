@@ -206,7 +206,7 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
         (0..n.div_ceil(SCREEN_RUN))
             .into_par_iter()
             .map_init(
-                || (Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)), screen::Work::default(), Vec::new()),
+                || (Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)), Vec::new(), Vec::new()),
                 |(ex, work, cleared), c| {
                     let from = c.saturating_mul(SCREEN_RUN);
                     let items = from..from.saturating_add(SCREEN_RUN).min(n);

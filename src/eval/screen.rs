@@ -115,7 +115,7 @@ pub enum L<'a> {
 type Ex = Box<dyn for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<V<'a>> + Send + Sync>;
 type Cd = Box<dyn for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<bool> + Send + Sync>;
 /// Runs the rest of a rule: `false` only when no path reaches its end.
-type Go = Box<dyn for<'a> Fn(&Fx<'a>, &mut Work<'a>) -> bool + Send + Sync>;
+type Go = Box<dyn for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> bool + Send + Sync>;
 
 impl Screen {
     /// The screen of an item rule; `None` for a chain rule and for a rule without a `when`
@@ -145,6 +145,8 @@ impl Screen {
     }
 
     /// Whether the rule may report anything (a finding or an evaluation error) on item `index`.
+    /// `env` is the worker's variable table, reused from item to item and rule to rule: the
+    /// compiler resolves each name to a binding that runs before it is read.
     #[must_use]
     pub fn may_report<'a>(
         &'a self,
@@ -152,24 +154,17 @@ impl Screen {
         refs: &'a References,
         opts: &RunOptions,
         index: u32,
-        w: &mut Work<'a>,
+        env: &mut Vec<V<'a>>,
     ) -> bool {
         let Some(item) = corpus.items.get(index as usize) else { return true };
         let slots = self.slots.max(self.root_slot.saturating_add(1));
-        if w.env.len() < slots {
-            w.env.resize(slots, V::Absent);
+        if env.len() < slots {
+            env.resize(slots, V::Absent);
         }
-        set(&mut w.env, self.root_slot, V::Item(item, index));
+        set(env, self.root_slot, V::Item(item, index));
         let fx = Fx { corpus, refs, as_of: opts.as_of, consts: &self.consts };
-        (self.go)(&fx, w)
+        (self.go)(&fx, env)
     }
-}
-
-/// A worker's variables, reused from item to item and rule to rule: the compiler resolves each
-/// name to a binding that runs before it is read.
-#[derive(Default)]
-pub struct Work<'a> {
-    env: Vec<V<'a>>,
 }
 
 fn set<'a>(env: &mut [V<'a>], slot: usize, v: V<'a>) {
@@ -194,19 +189,19 @@ impl Builder {
         match step {
             Step::Let(slot, e) => {
                 let (slot, e) = (*slot, self.ex(e));
-                Box::new(move |fx, w| match e(fx, &mut w.env) {
+                Box::new(move |fx, env| match e(fx, env) {
                     Some(v) => {
-                        set(&mut w.env, slot, v);
-                        next(fx, w)
+                        set(env, slot, v);
+                        next(fx, env)
                     }
                     None => true,
                 })
             }
             Step::When(c) => {
                 let c = self.cond(c);
-                Box::new(move |fx, w| match c(fx, &mut w.env) {
+                Box::new(move |fx, env| match c(fx, env) {
                     Some(false) => false,
-                    Some(true) => next(fx, w),
+                    Some(true) => next(fx, env),
                     None => true,
                 })
             }
@@ -214,8 +209,8 @@ impl Builder {
                 let (slot, list) = (*slot, self.ex(list));
                 if let Some(test) = self.pending_filter.take() {
                     // The `when` after the loop tests the material alone: tested before binding.
-                    return Box::new(move |fx, w| {
-                        let Some(V::List(l)) = list(fx, &mut w.env) else { return true };
+                    return Box::new(move |fx, env| {
+                        let Some(V::List(l)) = list(fx, env) else { return true };
                         let L::Mats(it, i, end) = l else { return true };
                         for (k, m) in it.materials.iter().enumerate().take(end as usize) {
                             match test(m) {
@@ -224,20 +219,20 @@ impl Builder {
                                 None => return true,
                             }
                             let Ok(k) = u32::try_from(k) else { return true };
-                            set(&mut w.env, slot, V::Mat(m, it, i, k));
-                            if next(fx, w) {
+                            set(env, slot, V::Mat(m, it, i, k));
+                            if next(fx, env) {
                                 return true;
                             }
                         }
                         false
                     });
                 }
-                Box::new(move |fx, w| {
-                    let Some(V::List(l)) = list(fx, &mut w.env) else { return true };
+                Box::new(move |fx, env| {
+                    let Some(V::List(l)) = list(fx, env) else { return true };
                     let Some(mut it) = Iter::new(l) else { return true };
                     while let Some(v) = it.next(fx) {
-                        set(&mut w.env, slot, v);
-                        if next(fx, w) {
+                        set(env, slot, v);
+                        if next(fx, env) {
                             return true;
                         }
                     }
