@@ -170,8 +170,8 @@ fn keep_piece(
 
 /// Item `it`, written at piece `p` of file `src` whose header has the spans `header`, kept (see
 /// [`keep_piece`]).
-fn keep_item(src: &SourceFile, header: &[Span], p: Piece, it: &Item) -> Option<Kept> {
-    let mut item = Box::new(it.clone());
+fn keep_item(src: &SourceFile, header: &[Span], p: Piece, it: Item) -> Option<Kept> {
+    let mut item = Box::new(it);
     let (frag, base) = keep_piece(src, header, p, |f| item.for_each_span(f))?;
     Some(Kept { loaded: Loaded::Item(frag, item), base })
 }
@@ -367,6 +367,7 @@ fn check_file(
         None => (Vec::new(), Vec::new()),
     };
     let codes: Vec<u64> = corpus.items.iter().map(|it| code_hash(&it.code.value)).collect();
+    let materials = corpus.material_count();
     let mut kept = FxHashMap::default();
     if let (Some(k), Some(src)) = (keep, src) {
         let file = u32::try_from(index).unwrap_or(u32::MAX);
@@ -388,10 +389,12 @@ fn check_file(
             }
         }
         let header: Vec<Span> = corpus.lists.first().map(|l| header_spans(&l.header)).unwrap_or_default();
-        for (ii, ((it, h), p)) in corpus.items.iter().zip(&codes).zip(&item_pieces).enumerate() {
+        // The items kept are moved out of the corpus, which is released next: not copied.
+        for (ii, ((it, h), p)) in corpus.items.iter_mut().zip(&codes).zip(&item_pieces).enumerate() {
             if !k.named.is_some_and(|named| named.contains(h)) {
                 continue;
             }
+            let it = std::mem::take(it);
             let (Some(piece), Ok(item)) = (keep_item(src, &header, *p, it), u32::try_from(ii)) else { continue };
             if !put(Node::Item { file, item }, piece) {
                 break;
@@ -400,8 +403,8 @@ fn check_file(
     }
     let result = FileResult {
         diagnostics,
-        items: corpus.items.len(),
-        materials: corpus.material_count(),
+        items: codes.len(),
+        materials,
         codes,
         item_pieces,
         chains: chain_pieces,
@@ -876,7 +879,7 @@ mod tests {
                     FileId(0),
                     Some(code_hash(&it.code.value)),
                 );
-                match (keep_item(src, &header, p, it).map(|k| (k.loaded, k.base)), alone) {
+                match (keep_item(src, &header, p, it.clone()).map(|k| (k.loaded, k.base)), alone) {
                     (Some((Loaded::Item(kfrag, kitem), base)), Some(Loaded::Item(frag, item))) => {
                         assert_eq!(kfrag.text(), frag.text(), "{} {}", src.name(), it.code.value);
                         assert_eq!(format!("{kitem:?}"), format!("{item:?}"), "{} {}", src.name(), it.code.value);

@@ -52,7 +52,7 @@ impl Span {
 }
 
 /// A value together with where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Spanned<T> {
     pub value: T,
     pub span: Span,

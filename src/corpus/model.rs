@@ -177,7 +177,9 @@ pub struct Material {
     pub span: Span,
 }
 
-#[derive(Debug, Clone)]
+/// `Default` is an empty item: what the streaming check leaves in place of an item it moves out
+/// of a corpus it is about to free.
+#[derive(Debug, Clone, Default)]
 pub struct Item {
     /// Index of the list file in [`Corpus::files`](super::Corpus).
     pub list: u32,
