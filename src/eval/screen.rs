@@ -270,6 +270,11 @@ impl Builder {
                 Box::new(move |fx, env| a(fx, env).map(|b| !b))
             }
             // The commonest tests answered without making a value first.
+            CExpr::Call(Builtin::Empty, args) if args.len() == 1 => {
+                let Some(a) = args.first() else { return Box::new(|_, _| None) };
+                let a = self.ex(a);
+                Box::new(move |fx, env| is_empty(fx, a(fx, env)?))
+            }
             CExpr::Call(Builtin::Exists, args) if args.len() == 1 => match args.first() {
                 Some(CExpr::Var(slot)) => {
                     let slot = *slot;
@@ -308,6 +313,22 @@ impl Builder {
     fn truth(&mut self, e: &CExpr) -> Ex {
         let c = self.cond(e);
         Box::new(move |fx, env| c(fx, env).map(V::Bool))
+    }
+
+    /// A literal, or a list of literals ([`is_constant`]), as a [`Const`] (its text or list
+    /// held in the screen's table); `None` for anything else.
+    fn constant(&mut self, e: &CExpr) -> Option<Const> {
+        Some(match e {
+            CExpr::Bool(b) => Const::V(V::Bool(*b)),
+            CExpr::Int(n) => Const::V(V::Int(*n)),
+            CExpr::Date(d) => Const::V(V::Date(*d)),
+            CExpr::Str(s) => Const::Text(self.text(s)),
+            CExpr::List(items) if items.iter().all(super::is_literal) => {
+                self.consts.lists.push(items.clone());
+                Const::List(self.consts.lists.len().saturating_sub(1))
+            }
+            _ => return None,
+        })
     }
 
     fn text(&mut self, s: &Arc<str>) -> usize {
@@ -375,6 +396,12 @@ impl Builder {
             CExpr::Call(b, args) => self.call(*b, args),
             CExpr::Quant(kind, slot, list, cond) => self.quant(*kind, *slot, list, cond),
             CExpr::Lookup(q) => self.lookup(q),
+            // `if c then [..] else []` and the like: the branches read where they lie, not run.
+            CExpr::If(c, a, b) if is_constant(a) && is_constant(b) => {
+                let (c, a, b) = (self.cond(c), self.constant(a), self.constant(b));
+                let (Some(a), Some(b)) = (a, b) else { return Box::new(|_, _| None) };
+                Box::new(move |fx, env| if c(fx, env)? { a.value(fx) } else { b.value(fx) })
+            }
             CExpr::If(c, a, b) => {
                 let (c, a, b) = (self.cond(c), self.ex(a), self.ex(b));
                 Box::new(move |fx, env| if c(fx, env)? { a(fx, env) } else { b(fx, env) })
@@ -489,15 +516,7 @@ impl Builder {
         };
         match b {
             Builtin::Exists => Box::new(move |fx, env| Some(V::Bool(!matches!(arg(fx, env)?, V::Absent)))),
-            Builtin::Empty => Box::new(move |fx, env| {
-                Some(V::Bool(match arg(fx, env)? {
-                    V::Absent => true,
-                    V::Str(s) => s.trim().is_empty(),
-                    V::Text => return None,
-                    V::List(l) => l.len(fx) == 0,
-                    _ => false,
-                }))
-            }),
+            Builtin::Empty => Box::new(move |fx, env| is_empty(fx, arg(fx, env)?).map(V::Bool)),
             Builtin::Count => Box::new(move |fx, env| match arg(fx, env)? {
                 V::List(l) => Some(V::Int(i64::try_from(l.len(fx)).unwrap_or(i64::MAX))),
                 _ => Some(V::Int(0)),
@@ -559,6 +578,42 @@ impl Builder {
             Builtin::Used | Builtin::InJurisdiction => Box::new(|_, _| None),
         }
     }
+}
+
+/// A literal of a rule, as [`Builder::constant`] keeps it.
+#[derive(Clone, Copy)]
+enum Const {
+    /// A value that borrows nothing.
+    V(V<'static>),
+    /// Text `k` of the screen's table.
+    Text(usize),
+    /// List `k` of the screen's table.
+    List(usize),
+}
+
+impl Const {
+    fn value<'a>(self, fx: &Fx<'a>) -> Option<V<'a>> {
+        match self {
+            Const::V(v) => Some(v),
+            Const::Text(k) => fx.consts.texts.get(k).map(|s| V::Str(s)),
+            Const::List(k) => fx.consts.lists.get(k).map(|l| V::List(L::Lits(l))),
+        }
+    }
+}
+
+fn is_constant(e: &CExpr) -> bool {
+    super::is_literal(e) || matches!(e, CExpr::List(items) if items.iter().all(super::is_literal))
+}
+
+/// `empty(v)` as the interpreter answers it; `None` (give up) for a text made at run time.
+fn is_empty<'a>(fx: &Fx<'a>, v: V<'a>) -> Option<bool> {
+    Some(match v {
+        V::Absent => true,
+        V::Str(s) => s.trim().is_empty(),
+        V::Text => return None,
+        V::List(l) => l.len(fx) == 0,
+        _ => false,
+    })
 }
 
 /// The other operand and the text of a comparison with a text literal.
