@@ -111,6 +111,36 @@ fn pieces_of_files_in_every_encoding_stream_as_they_check_whole() {
     }
 }
 
+/// Chains written in the middle of a large file, where the guess of which files hold chains
+/// does not look (`Discovery::may_hold_chains` reads a large file's ends): the file is checked
+/// with the others, and the items its chains name are read again in phase 2.
+#[test]
+fn chains_in_the_middle_of_a_large_file_stream_as_they_check_whole() {
+    let from = root().join("tests/fixtures/streaming");
+    let dir = tempfile::tempdir().unwrap();
+    let padding = format!("# {}\n", "-".repeat(98)).repeat(800);
+    for name in ["a.yaml", "b.yaml", "c.yaml", "d.yaml"] {
+        let mut text = std::fs::read_to_string(from.join(name)).unwrap();
+        if name == "c.yaml" {
+            assert!(text.contains("\nchains:\n"));
+            text = format!("{padding}{}", text.replacen("\nchains:\n", &format!("\nchains:\n{padding}"), 1));
+        }
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let d = corpus::discover(&[dir.path().to_path_buf()], None).unwrap();
+    let guesses: Vec<(String, bool)> = d
+        .paths()
+        .enumerate()
+        .map(|(i, p)| (p.file_name().unwrap().to_string_lossy().into_owned(), d.may_hold_chains(i, &HashMap::new())))
+        .collect();
+    assert!(guesses.contains(&("c.yaml".to_string(), false)), "{guesses:?}");
+    assert_same(&[dir.path()]);
+    let report = stream_json(&[dir.path()], &[PolicySource::Builtin], (check::BATCH, check::KEEP));
+    for cross in ["\"QD108\"", "\"QD302\"", "\"QD902\""] {
+        assert!(report.contains(cross), "{cross} missing");
+    }
+}
+
 #[test]
 fn generated_corpus_streams_as_it_checks_whole() {
     let dir = tempfile::tempdir().unwrap();

@@ -252,18 +252,39 @@ impl Discovery {
     /// Whether list file `index` may hold chains: its bytes name the `chains` key, or its first
     /// key is Chinese and its bytes name 一件事 (in UTF-8 or GB18030), or it is in an encoding
     /// with a byte-order mark other than UTF-8's, or it cannot be read (loading it says why).
+    /// Of a file larger than two [`CHAIN_WINDOW`]s only the first and the last are searched:
+    /// chains are written before a list's items or after them, and the streaming check reads
+    /// every file once more to answer this.
     /// A guess that only orders the streaming check's work: a file that holds chains and is not
-    /// found here is checked as well, only later.
+    /// found here is checked as well, only later (the items its chains name are read again).
     #[must_use]
     pub fn may_hold_chains(&self, index: usize, overrides: &HashMap<PathBuf, String>) -> bool {
+        use std::io::{Read as _, Seek as _};
+
         let Ok(path) = self.path(index) else { return true };
         if let Some(text) = overrides.get(path) {
             return chunks_name_chains(text.as_bytes()).unwrap_or(true);
         }
-        // Read in chunks into one small buffer: reading the file whole cost a fresh allocation
-        // of its size, whose pages the system had to clear.
-        let limit = self.limits.max_file_bytes.saturating_add(1);
-        std::fs::File::open(path).and_then(|f| chunks_name_chains(std::io::Read::take(f, limit))).unwrap_or(true)
+        let guess = || -> std::io::Result<bool> {
+            let mut file = std::fs::File::open(path)?;
+            let len = file.metadata()?.len();
+            if len <= CHAIN_WINDOW.saturating_mul(2) {
+                // Read in chunks into one small buffer: reading the file whole cost a fresh
+                // allocation of its size, whose pages the system had to clear.
+                return chunks_name_chains(file.take(self.limits.max_file_bytes.saturating_add(1)));
+            }
+            let mut window = Vec::with_capacity(usize::try_from(CHAIN_WINDOW).unwrap_or(0));
+            (&mut file).take(CHAIN_WINDOW).read_to_end(&mut window)?;
+            let chinese = first_key_is_chinese(&window);
+            if names_chains(&window, chinese) || other_encoding(&window) {
+                return Ok(true);
+            }
+            file.seek(std::io::SeekFrom::Start(len.saturating_sub(CHAIN_WINDOW)))?;
+            window.clear();
+            file.take(CHAIN_WINDOW).read_to_end(&mut window)?;
+            Ok(names_chains(&window, chinese))
+        };
+        guess().unwrap_or(true)
     }
 
     /// A reader of parts of list file `index`, for a file read as UTF-8 as it was written (no
@@ -500,6 +521,9 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
     Ok((SourceFile::new(name, text), note))
 }
 
+/// Bytes searched at each end of a large file by [`Discovery::may_hold_chains`].
+const CHAIN_WINDOW: u64 = 1 << 16;
+
 /// See [`Discovery::may_hold_chains`]. The Chinese spelling of the key is looked for only in a
 /// file whose first key is Chinese: searching for it costs more than loading a tenth of the
 /// file (its bytes are those of nearly every Chinese character), and a file written with
@@ -519,6 +543,11 @@ fn first_key_is_chinese(bytes: &[u8]) -> bool {
             !line.is_empty() && !line.starts_with(b"#") && !line.starts_with(b"---") && !line.starts_with(b"%")
         });
     first_key.is_some_and(|line| line.iter().find(|b| !matches!(b, b'"' | b'\'' | b'{')).is_some_and(|&b| b >= 0x80))
+}
+
+/// Whether a file that starts with `bytes` has a byte-order mark other than UTF-8's.
+fn other_encoding(bytes: &[u8]) -> bool {
+    encoding_rs::Encoding::for_bom(bytes).is_some_and(|(e, _)| e != encoding_rs::UTF_8)
 }
 
 /// [`names_chains`] of what `read` gives, read in chunks; true as well for a text in an encoding
@@ -543,9 +572,7 @@ fn chunks_name_chains(mut read: impl std::io::Read) -> std::io::Result<bool> {
             return Ok(false);
         }
         let chinese = *chinese.get_or_insert_with(|| first_key_is_chinese(window));
-        if names_chains(window, chinese)
-            || (carried == 0 && encoding_rs::Encoding::for_bom(window).is_some_and(|(e, _)| e != encoding_rs::UTF_8))
-        {
+        if names_chains(window, chinese) || (carried == 0 && other_encoding(window)) {
             return Ok(true);
         }
         carried = filled.min(CARRY);
@@ -783,6 +810,30 @@ mod tests {
             assert!(!chunks_name_chains(text.as_bytes()).unwrap());
             text.push_str("chains: []\n");
             assert!(chunks_name_chains(text.as_bytes()).unwrap(), "at {at}");
+        }
+    }
+
+    /// A small file is searched whole; a large one at its head and its tail only, where chains
+    /// are written (chains in the middle of a large file are found when it is checked).
+    #[test]
+    fn large_files_are_searched_for_chains_at_both_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let window = usize::try_from(CHAIN_WINDOW).unwrap();
+        let item = "  - {code: A-1, name: 开办}\n";
+        let items = |bytes: usize| item.repeat(bytes / item.len() + 1);
+        let chains = "chains:\n  - {name: x, steps: [A-1]}\n";
+        let chinese = "一件事:\n  - {名称: 我要开饭店, 环节: [A-1]}\n";
+        for (name, text, holds) in [
+            ("small.yaml", format!("items:\n{}{chains}items2: []\n{}", items(window / 2), items(window / 2)), true),
+            ("head.yaml", format!("{chains}items:\n{}", items(3 * window)), true),
+            ("tail.yaml", format!("items:\n{}{chains}", items(3 * window)), true),
+            ("tail-chinese.yaml", format!("事项:\n{}{chinese}", items(3 * window)), true),
+            ("middle.yaml", format!("items:\n{}{chains}x:\n{}", items(window * 3 / 2), items(window * 3 / 2)), false),
+            ("none.yaml", format!("items:\n{}", items(3 * window)), false),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+            let d = discover(&[dir.path().join(name)], None).unwrap();
+            assert_eq!(d.may_hold_chains(0, &HashMap::new()), holds, "{name}");
         }
     }
 
