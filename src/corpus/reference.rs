@@ -466,15 +466,22 @@ struct NameIndex {
     /// The first characters of the names: a suffix that starts with any other character
     /// cannot be a name, and is not hashed and looked up.
     starts: rustc_hash::FxHashSet<char>,
+    /// The last characters of the names: a name that ends with any other character has no
+    /// suffix in the table (most materials are in no catalogue: one set look-up answers them).
+    ends: rustc_hash::FxHashSet<char>,
+    /// The longest name, in bytes: longer suffixes are not looked up.
+    longest: usize,
 }
 
 impl NameIndex {
     fn insert(&mut self, name: &str, i: u32) {
         let key = normalize::name(name);
         if key.chars().count() >= 2 {
-            if let Some(c) = key.chars().next() {
-                self.starts.insert(c);
+            if let (Some(first), Some(last)) = (key.chars().next(), key.chars().next_back()) {
+                self.starts.insert(first);
+                self.ends.insert(last);
             }
+            self.longest = self.longest.max(key.len());
             self.map.entry(key).or_insert(i);
         }
     }
@@ -484,11 +491,14 @@ impl NameIndex {
     /// an issuer (社区出具的无犯罪记录证明) or a qualifier (境外投资者营业执照, 游艇驾驶证), which
     /// name another document.
     fn find(&self, norm: &str) -> Option<u32> {
+        if !norm.chars().next_back().is_some_and(|c| self.ends.contains(&c)) {
+            return None;
+        }
         if let Some(&i) = self.map.get(norm) {
             return Some(i);
         }
         norm.char_indices().skip(1).find_map(|(at, c)| {
-            if !self.starts.contains(&c) {
+            if norm.len().saturating_sub(at) > self.longest || !self.starts.contains(&c) {
                 return None;
             }
             let prefix = norm.get(..at)?;
@@ -1024,6 +1034,30 @@ mod tests {
         assert!(!owner_prefix("境外投资者"));
         assert!(!owner_prefix("游艇"));
         assert!(!owner_prefix("初中以上"));
+    }
+
+    /// Exact names and names after an owner are found; the tests that skip a look-up (the last
+    /// character, the longest name, the first character) skip only what cannot match.
+    #[test]
+    fn names_are_found_whole_or_after_an_owner() {
+        let mut index = NameIndex::default();
+        for (i, name) in ["居民户口簿", "营业执照", "结婚证"].into_iter().enumerate() {
+            index.insert(name, u32::try_from(i).unwrap_or(0));
+        }
+        for (name, found) in [
+            ("居民户口簿", Some(0)),
+            ("营业执照复印件", Some(1)),
+            ("申请人居民户口簿", Some(0)),
+            ("法定代表人的营业执照", Some(1)),
+            ("父母的结婚证", Some(2)),
+            ("社区出具的结婚证", None),
+            ("境外投资者营业执照", None),
+            ("申请书", None),
+            ("证", None),
+            ("", None),
+        ] {
+            assert_eq!(index.find(&normalize::name(name)), found, "{name}");
+        }
     }
 
     #[test]
