@@ -20,9 +20,9 @@
 //!
 //! Reading an item again costs as much as loading it did. So when a chain rule is enabled, the
 //! files that may hold chains (a byte search for the key at both ends of a file,
-//! [`Discovery::may_hold_chains`]) are checked first; the other files then know which codes chains name and keep those items, and
-//! every file keeps its chains, as phase 2 would have read them, up to [`KEEP`] bytes of their
-//! text. A guess that misses a chain file, or a piece beyond the budget, only means the piece
+//! [`Discovery::may_hold_chains`]) are checked first; the other files then know which codes
+//! chains name and keep those items, and every file keeps its chains, as phase 2 would have read
+//! them, up to [`KEEP`] bytes of their text. A guess that misses a chain file, or a piece beyond the budget, only means the piece
 //! is read again.
 //!
 //! A policy that uses `items` or `chains` as a value inside a rule needs every item at once: then

@@ -337,32 +337,16 @@ impl Builder {
     }
 
     fn ex(&mut self, e: &CExpr) -> Ex {
+        if let Some(c) = self.constant(e) {
+            return Box::new(move |fx, _| c.value(fx));
+        }
         match e {
-            CExpr::Bool(b) => {
-                let b = *b;
-                Box::new(move |_, _| Some(V::Bool(b)))
-            }
-            CExpr::Int(n) => {
-                let n = *n;
-                Box::new(move |_, _| Some(V::Int(n)))
-            }
-            CExpr::Date(d) => {
-                let d = *d;
-                Box::new(move |_, _| Some(V::Date(d)))
-            }
-            CExpr::Str(s) => {
-                let k = self.text(s);
-                Box::new(move |fx, _| fx.consts.texts.get(k).map(|s| V::Str(s)))
-            }
+            // Literals are constants, answered above.
+            CExpr::Bool(_) | CExpr::Int(_) | CExpr::Date(_) | CExpr::Str(_) => Box::new(|_, _| None),
             CExpr::Regex(r) => {
                 self.consts.regexes.push(r.clone());
                 let k = self.consts.regexes.len().saturating_sub(1);
                 Box::new(move |fx, _| fx.consts.regexes.get(k).map(|r| V::Regex(r)))
-            }
-            CExpr::List(items) if items.iter().all(super::is_literal) => {
-                self.consts.lists.push(items.clone());
-                let k = self.consts.lists.len().saturating_sub(1);
-                Box::new(move |fx, _| fx.consts.lists.get(k).map(|l| V::List(L::Lits(l))))
             }
             CExpr::List(items) => {
                 let items: Vec<Ex> = items.iter().map(|i| self.ex(i)).collect();
