@@ -14,9 +14,8 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{as_of, first_difference, root};
+use common::{as_of, first_difference, generate, root};
 use qingdan::check::{self, CheckOptions};
 use qingdan::compile::Program;
 use qingdan::corpus::config::PolicySource;
@@ -71,21 +70,11 @@ fn screens_change_nothing_on_the_sample_corpus_and_the_fixtures() {
 }
 
 /// Writes a generated corpus of `items` items in `files` files into `dir`.
-fn generate(dir: &Path, items: usize, files: usize, flaws: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qingdan-gen"))
-        .args(["--items", &items.to_string(), "--files", &files.to_string(), "--seed", "11"])
-        .args(["--flaw-rate", flaws, "--out"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
 #[test]
 fn screens_change_nothing_on_a_generated_corpus() {
     let dir = tempfile::tempdir().unwrap();
     // Flaws everywhere (every rule reports, many items twice), and chains across ten files.
-    generate(dir.path(), 1000, 10, "0.9");
+    generate(dir.path(), 1000, 10, 11, Some("0.9"));
     let report = assert_same(&[dir.path().to_path_buf()], &[PolicySource::Builtin]);
     for rule in common::SPEC_RULES {
         assert!(report.contains(&format!("\"{rule}\"")), "{rule} never reports on the generated corpus");
@@ -240,7 +229,7 @@ fn load(dir: &Path) -> (Corpus, References, Program) {
 #[test]
 fn screens_clear_most_items_of_a_realistic_corpus() {
     let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), 800, 2, "0.25");
+    generate(dir.path(), 800, 2, 11, Some("0.25"));
     let (corpus, refs, program) = load(dir.path());
     let opts = RunOptions::all(&program, as_of());
     let n = u32::try_from(corpus.items.len()).unwrap();

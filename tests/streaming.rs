@@ -12,9 +12,8 @@ mod common;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{as_of, check_json, first_difference, root};
+use common::{as_of, check_json, first_difference, generate, root};
 use qingdan::check::{self, CheckOptions};
 use qingdan::compile::{Program, cond};
 use qingdan::corpus;
@@ -40,16 +39,6 @@ fn program_json(d: &corpus::Discovery, refs: &References, program: &Program, (ba
     let opts = CheckOptions { run: &run, with_edits: true, overrides: &overrides, tick: &|| {}, batch, keep };
     let checked = check::check(d, refs, program, &opts).unwrap_or_else(|p| panic!("{p:?}"));
     json::render(&checked.report)
-}
-
-/// Writes a generated corpus of `items` items in `files` files into `dir`.
-fn generate(dir: &Path, items: usize, files: usize, seed: u64) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qingdan-gen"))
-        .args(["--items", &items.to_string(), "--files", &files.to_string(), "--seed", &seed.to_string(), "--out"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 fn assert_same(paths: &[&Path]) {
@@ -144,7 +133,7 @@ fn chains_in_the_middle_of_a_large_file_stream_as_they_check_whole() {
 #[test]
 fn generated_corpus_streams_as_it_checks_whole() {
     let dir = tempfile::tempdir().unwrap();
-    generate(dir.path(), 1500, 7, 3);
+    generate(dir.path(), 1500, 7, 3, None);
     let whole = check_json(&[dir.path()]).unwrap();
     for sizes in [(check::BATCH, check::KEEP), (50, 40_000), (50, 0)] {
         let streamed = stream_json(&[dir.path()], &[PolicySource::Builtin], sizes);
@@ -194,7 +183,7 @@ fn a_rule_over_all_items_checks_the_whole_corpus() {
 #[test]
 fn lowered_conditions_report_what_their_expressions_do() {
     let generated = tempfile::tempdir().unwrap();
-    generate(generated.path(), 1500, 5, 11);
+    generate(generated.path(), 1500, 5, 11, None);
     for dir in [root().join("corpus"), root().join("tests/fixtures/streaming"), generated.path().to_path_buf()] {
         let d = corpus::discover(std::slice::from_ref(&dir), None).unwrap();
         let refs = corpus::references(&d).unwrap();

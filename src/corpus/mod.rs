@@ -265,24 +265,17 @@ impl Discovery {
         if let Some(text) = overrides.get(path) {
             return chunks_name_chains(text.as_bytes()).unwrap_or(true);
         }
+        // Read in chunks into one small buffer: reading the file whole cost a fresh allocation
+        // of its size, whose pages the system had to clear.
         let guess = || -> std::io::Result<bool> {
-            let mut file = std::fs::File::open(path)?;
-            let len = file.metadata()?.len();
+            let head = std::fs::File::open(path)?;
+            let len = head.metadata()?.len();
             if len <= CHAIN_WINDOW.saturating_mul(2) {
-                // Read in chunks into one small buffer: reading the file whole cost a fresh
-                // allocation of its size, whose pages the system had to clear.
-                return chunks_name_chains(file.take(self.limits.max_file_bytes.saturating_add(1)));
+                return chunks_name_chains(head.take(self.limits.max_file_bytes.saturating_add(1)));
             }
-            let mut window = Vec::with_capacity(usize::try_from(CHAIN_WINDOW).unwrap_or(0));
-            (&mut file).take(CHAIN_WINDOW).read_to_end(&mut window)?;
-            let chinese = first_key_is_chinese(&window);
-            if names_chains(&window, chinese) || other_encoding(&window) {
-                return Ok(true);
-            }
-            file.seek(std::io::SeekFrom::Start(len.saturating_sub(CHAIN_WINDOW)))?;
-            window.clear();
-            file.take(CHAIN_WINDOW).read_to_end(&mut window)?;
-            Ok(names_chains(&window, chinese))
+            let mut tail = std::fs::File::open(path)?;
+            tail.seek(std::io::SeekFrom::Start(len.saturating_sub(CHAIN_WINDOW)))?;
+            chunks_name_chains(head.take(CHAIN_WINDOW).chain(tail.take(CHAIN_WINDOW)))
         };
         guess().unwrap_or(true)
     }
@@ -521,7 +514,8 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
     Ok((SourceFile::new(name, text), note))
 }
 
-/// Bytes searched at each end of a large file by [`Discovery::may_hold_chains`].
+/// Bytes searched at each end of a large file by [`Discovery::may_hold_chains`] (the head comes
+/// first, where [`chunks_name_chains`] looks for the first key and a byte-order mark).
 const CHAIN_WINDOW: u64 = 1 << 16;
 
 /// See [`Discovery::may_hold_chains`]. The Chinese spelling of the key is looked for only in a
@@ -543,11 +537,6 @@ fn first_key_is_chinese(bytes: &[u8]) -> bool {
             !line.is_empty() && !line.starts_with(b"#") && !line.starts_with(b"---") && !line.starts_with(b"%")
         });
     first_key.is_some_and(|line| line.iter().find(|b| !matches!(b, b'"' | b'\'' | b'{')).is_some_and(|&b| b >= 0x80))
-}
-
-/// Whether a file that starts with `bytes` has a byte-order mark other than UTF-8's.
-fn other_encoding(bytes: &[u8]) -> bool {
-    encoding_rs::Encoding::for_bom(bytes).is_some_and(|(e, _)| e != encoding_rs::UTF_8)
 }
 
 /// [`names_chains`] of what `read` gives, read in chunks; true as well for a text in an encoding
@@ -572,7 +561,9 @@ fn chunks_name_chains(mut read: impl std::io::Read) -> std::io::Result<bool> {
             return Ok(false);
         }
         let chinese = *chinese.get_or_insert_with(|| first_key_is_chinese(window));
-        if names_chains(window, chinese) || (carried == 0 && other_encoding(window)) {
+        if names_chains(window, chinese)
+            || (carried == 0 && encoding_rs::Encoding::for_bom(window).is_some_and(|(e, _)| e != encoding_rs::UTF_8))
+        {
             return Ok(true);
         }
         carried = filled.min(CARRY);

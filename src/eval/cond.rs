@@ -7,7 +7,6 @@ use super::{Exec, R, Value};
 use crate::compile::cond::{Cond, Leaf, Len, MatText, Num, Src, Text};
 use crate::compile::types::Field;
 use crate::corpus::model::{Date, Item, Material};
-use crate::syntax::ast::BinOp;
 
 /// A number or a date read in place.
 #[derive(Clone, Copy)]
@@ -92,18 +91,7 @@ impl<'a> Exec<'a, '_> {
             Leaf::ListExists(n, exists) => *exists || self.len(*n)? == 0,
             // Absent operands are left to the expression (an error for an order, `==` of two
             // absent values is true).
-            Leaf::Cmp(a, op, b) => {
-                let ord = self.num(a)??.cmp(self.num(b)??)?;
-                match op {
-                    BinOp::Lt => ord.is_lt(),
-                    BinOp::Le => ord.is_le(),
-                    BinOp::Gt => ord.is_gt(),
-                    BinOp::Ge => ord.is_ge(),
-                    BinOp::Eq => ord.is_eq(),
-                    BinOp::Ne => ord.is_ne(),
-                    _ => return None,
-                }
-            }
+            Leaf::Cmp(a, op, b) => op.holds(self.num(a)??.cmp(self.num(b)??)?)?,
             Leaf::NumExists(n, exists) => self.num(n)?.is_some() == *exists,
             Leaf::Flag(slot, field) => match (self.env.get(*slot)?, field) {
                 (Value::Citation(o, c), Field::CitArticleKnown) => self.citation(*o, *c).ok()?.article_known,

@@ -953,12 +953,7 @@ impl<'a> Exec<'a, '_> {
                     (Value::Date(x), Value::Date(y)) => x.cmp(y),
                     _ => return Err(absent()),
                 };
-                Value::Bool(match op {
-                    BinOp::Lt => ord.is_lt(),
-                    BinOp::Le => ord.is_le(),
-                    BinOp::Gt => ord.is_gt(),
-                    _ => ord.is_ge(),
-                })
+                Value::Bool(op.holds(ord).unwrap_or_default())
             }
             BinOp::In | BinOp::NotIn => {
                 let Value::List(items) = &vb else { return Err(absent()) };

@@ -457,12 +457,7 @@ impl Builder {
                         (V::Date(x), V::Date(y)) => x.cmp(&y),
                         _ => return None,
                     };
-                    V::Bool(match op {
-                        BinOp::Lt => ord.is_lt(),
-                        BinOp::Le => ord.is_le(),
-                        BinOp::Gt => ord.is_gt(),
-                        _ => ord.is_ge(),
-                    })
+                    V::Bool(op.holds(ord)?)
                 }
                 BinOp::In | BinOp::NotIn => {
                     let V::List(l) = vb else { return None };

@@ -149,6 +149,21 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    /// Whether a comparison holds for operands ordered `ord`; `None` for an operator that does
+    /// not compare.
+    #[must_use]
+    pub fn holds(self, ord: std::cmp::Ordering) -> Option<bool> {
+        Some(match self {
+            BinOp::Lt => ord.is_lt(),
+            BinOp::Le => ord.is_le(),
+            BinOp::Gt => ord.is_gt(),
+            BinOp::Ge => ord.is_ge(),
+            BinOp::Eq => ord.is_eq(),
+            BinOp::Ne => ord.is_ne(),
+            _ => return None,
+        })
+    }
+
     #[must_use]
     pub fn symbol(self) -> &'static str {
         match self {
