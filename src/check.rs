@@ -53,6 +53,7 @@ use crate::eval::value::Owner;
 use crate::eval::{self, RunOptions};
 use crate::report::{Diagnostic, Report, Sources, Summary};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::timings::{self, Phase};
 
 /// Most pieces (items and chains) checked together in phase 2.
 pub const BATCH: usize = 20_000;
@@ -209,7 +210,9 @@ pub fn check<'a>(
     // Files that may hold chains are checked first, so that the others know which of their
     // items chains name and keep them for phase 2 instead of reading them again.
     let early: Vec<bool> = if cross.chains && d.file_count() > 1 {
-        (0..d.file_count()).into_par_iter().map(|i| d.may_hold_chains(i, opts.overrides)).collect()
+        timings::time(Phase::ChainGuess, || {
+            (0..d.file_count()).into_par_iter().map(|i| d.may_hold_chains(i, opts.overrides)).collect()
+        })
     } else {
         Vec::new()
     };
@@ -242,7 +245,7 @@ pub fn check<'a>(
         summary.materials = summary.materials.saturating_add(f.materials);
         notes.extend(f.note.take());
     }
-    let batches = plan(&files, cross, opts.batch.max(1));
+    let batches = timings::time(Phase::Plan, || plan(&files, cross, opts.batch.max(1)));
     // A national corpus has a million findings: their vector is sized once, not grown by doubling.
     let phase1: usize = files.iter().map(|f| f.diagnostics.len()).sum();
     let mut diagnostics: Vec<Diagnostic>;
@@ -262,19 +265,25 @@ pub fn check<'a>(
                 Node::Chain { .. } => None,
             })
             .collect();
-        let mut later = Vec::new();
-        for batch in &batches {
-            later.extend(check_batch(d, refs, program, opts, &mut files, batch, &rerun)?);
-        }
-        diagnostics = Vec::with_capacity(phase1.saturating_add(later.len()));
-        for (fi, f) in files.iter_mut().enumerate() {
-            let fi = u32::try_from(fi).unwrap_or(u32::MAX);
-            diagnostics.extend(std::mem::take(&mut f.diagnostics).into_iter().filter(|dg| {
-                dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i))) || !rerun_ids.contains(&*dg.rule)
-            }));
-        }
-        diagnostics.append(&mut later);
-        sort(&mut diagnostics);
+        let mut later = timings::time(Phase::Phase2, || {
+            let mut later = Vec::new();
+            for batch in &batches {
+                later.extend(check_batch(d, refs, program, opts, &mut files, batch, &rerun)?);
+            }
+            Ok::<_, Problems>(later)
+        })?;
+        diagnostics = timings::time(Phase::Merge, || {
+            let mut diagnostics = Vec::with_capacity(phase1.saturating_add(later.len()));
+            for (fi, f) in files.iter_mut().enumerate() {
+                let fi = u32::try_from(fi).unwrap_or(u32::MAX);
+                diagnostics.extend(std::mem::take(&mut f.diagnostics).into_iter().filter(|dg| {
+                    dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i))) || !rerun_ids.contains(&*dg.rule)
+                }));
+            }
+            diagnostics.append(&mut later);
+            sort(&mut diagnostics);
+            diagnostics
+        });
     }
     count(&mut summary, &diagnostics);
     let report =
@@ -290,9 +299,9 @@ pub fn load_only(d: &Discovery, refs: &References, opts: &CheckOptions<'_>) -> R
             .into_par_iter()
             .map(|i| {
                 (opts.tick)();
-                let c = d.load_alone(i, refs, opts.overrides)?;
+                let c = timings::time(Phase::Load, || d.load_alone(i, refs, opts.overrides))?;
                 let counts = (c.items.len(), c.material_count());
-                c.release();
+                timings::time(Phase::Release, || c.release());
                 Ok(counts)
             })
             .collect(),
@@ -333,10 +342,10 @@ fn check_file(
     index: usize,
     Phase1 { cross, rerun, keep }: Phase1<'_>,
 ) -> FileOutcome {
-    let mut corpus = d.load_alone(index, refs, opts.overrides)?;
+    let mut corpus = timings::time(Phase::Load, || d.load_alone(index, refs, opts.overrides))?;
     // Chains name items of other files: they are checked in phase 2.
     let chains = std::mem::take(&mut corpus.chains);
-    let findings = eval::run(program, &corpus, refs, opts.run);
+    let findings = timings::time(Phase::Rules, || eval::run(program, &corpus, refs, opts.run));
     let used = if cross.any() {
         let mut used: Vec<(Owner, u32)> = findings
             .iter()
@@ -349,7 +358,9 @@ fn check_file(
     } else {
         Vec::new()
     };
-    let report = Report::with_edits(&corpus, refs, program, &findings, opts.with_edits);
+    let report =
+        timings::time(Phase::Reports, || Report::with_edits(&corpus, refs, program, &findings, opts.with_edits));
+    let keep_start = timings::on().then(std::time::Instant::now);
     let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
     let mut diagnostics = report.diagnostics;
     for dg in &mut diagnostics {
@@ -414,7 +425,10 @@ fn check_file(
         note: std::mem::take(&mut corpus.notes).into_iter().next(),
         kept,
     };
-    corpus.release();
+    if let Some(start) = keep_start {
+        timings::add(Phase::Keep, start.elapsed());
+    }
+    timings::time(Phase::Release, || corpus.release());
     Ok(result)
 }
 

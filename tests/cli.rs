@@ -92,6 +92,42 @@ fn exit_2_on_bad_arguments() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `QINGDAN_TIMINGS` adds a table of phases and rules to stderr, after the report, and changes
+/// nothing else; `0` leaves it off.
+#[test]
+fn timings_go_to_stderr_only_when_asked() {
+    let timed = |value: &str, extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_qingdan"))
+            .args(["check", "corpus", "--as-of", AS_OF])
+            .args(extra)
+            .current_dir(common::root())
+            .env("NO_COLOR", "1")
+            .env(qingdan::timings::ENV, value)
+            .output()
+            .expect("run qingdan")
+    };
+    for format in ["json", "human"] {
+        let plain = qingdan(&["check", "corpus", "--as-of", AS_OF, "--format", format]);
+        let on = timed("1", &["--format", format]);
+        assert_eq!(on.status.code(), Some(1));
+        assert_eq!(stdout(&on), stdout(&plain), "{format}");
+        let err = stderr(&on);
+        let (before, table) = err.split_once("qingdan timings").expect("a table");
+        assert_eq!(before, stderr(&plain), "{format}: stderr keeps what it had, then the table");
+        for phase in ["setup", "chain-file guess", "load", "rules", "diagnostics", "phase 2", "render"] {
+            assert!(table.contains(&format!("\n  {phase} ")), "{phase} in {table}");
+        }
+        // Every rule ran on the sample corpus: each has its row, then the total.
+        let rows: Vec<&str> = table.lines().filter(|l| l.starts_with("  QD")).collect();
+        assert_eq!(rows.len(), 21, "{table}");
+        assert!(table.lines().last().is_some_and(|l| l.starts_with("  all ")), "{table}");
+        let off = timed("0", &["--format", format]);
+        assert_eq!(stderr(&off), stderr(&plain));
+    }
+    let load = stderr(&timed("1", &["--load-only"]));
+    assert!(load.contains("\n  load ") && !load.contains("\n  rules "), "{load}");
+}
+
 #[test]
 fn exit_2_on_bad_policy() {
     let o = qingdan(&["check", "corpus", "--policy", "tests/fixtures/policy/err/unknown-field.qd"]);

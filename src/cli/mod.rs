@@ -19,6 +19,7 @@ use crate::eval::{self, RunOptions};
 use crate::i18n::Lang;
 use crate::report::baseline::Baseline;
 use crate::report::{Report, github, human, json, junit, markdown, sarif};
+use crate::timings::{self, Phase};
 use crate::{policy, tr};
 
 /// qingdan (清单) — 政务服务事项清单合规检查 / compliance checker for government service item lists.
@@ -409,6 +410,14 @@ fn use_color() -> bool {
 }
 
 fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
+    let outcome = run_check(cli, args);
+    if timings::on() {
+        eprint!("{}", timings::table());
+    }
+    outcome
+}
+
+fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     if let Some(n) = args.jobs {
         // A pool that is already built (tests) is fine: the thread count never changes output.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.max(1)).build_global();
@@ -416,7 +425,9 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     // Spreadsheets given directly are imported in memory and checked like lists.
     let sheets = import::spreadsheet_inputs(&args.paths)?;
     sheets.print_notes();
-    let (discovery, refs, program) = load_setup(&args.paths, cli.config.as_deref(), &args.policies)?;
+    let (discovery, refs, program) =
+        timings::time(Phase::Setup, || load_setup(&args.paths, cli.config.as_deref(), &args.policies))?;
+    timings::name_rules(program.rules.iter().map(|r| r.id.clone()));
     let as_of = args.as_of.unwrap_or_else(Date::today);
     let run_opts = RunOptions::new(as_of, levels_for(&program, &discovery.config, args));
     let bar = progress_bar(discovery.file_count());
@@ -479,26 +490,27 @@ fn check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
             }
         }
     }
-    let text = match args.format {
-        Format::Json => json::render(&report),
-        Format::Sarif => sarif::render(&report, &refs),
-        Format::Github => github::render(&report),
-        Format::Junit => junit::render(&report),
-        Format::Markdown => markdown::render(&report),
-        Format::Human => {
-            // Written as it is rendered: the findings of a national corpus run to gigabytes.
-            let color = args.output.is_none() && use_color();
-            write_output_with(args.output.as_deref(), &mut |w| {
-                human::render_to(&report, color, 110, args.quiet, w)?;
-                if args.statistics {
-                    w.write_all(human::statistics(&report).as_bytes())?;
-                }
-                Ok(())
-            })?;
-            return Ok(if report.fails(args.fail_on.into()) { Outcome::Findings } else { Outcome::Clean });
-        }
-    };
-    write_output(args.output.as_deref(), &text)?;
+    timings::time(Phase::Render, || {
+        let text = match args.format {
+            Format::Json => json::render(&report),
+            Format::Sarif => sarif::render(&report, &refs),
+            Format::Github => github::render(&report),
+            Format::Junit => junit::render(&report),
+            Format::Markdown => markdown::render(&report),
+            Format::Human => {
+                // Written as it is rendered: the findings of a national corpus run to gigabytes.
+                let color = args.output.is_none() && use_color();
+                return write_output_with(args.output.as_deref(), &mut |w| {
+                    human::render_to(&report, color, 110, args.quiet, w)?;
+                    if args.statistics {
+                        w.write_all(human::statistics(&report).as_bytes())?;
+                    }
+                    Ok(())
+                });
+            }
+        };
+        write_output(args.output.as_deref(), &text)
+    })?;
     Ok(if report.fails(args.fail_on.into()) { Outcome::Findings } else { Outcome::Clean })
 }
 

@@ -16,6 +16,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Range;
 use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -32,6 +33,7 @@ use crate::corpus::reference::References;
 use crate::i18n::{Lang, lang};
 use crate::source::{Span, Spanned};
 use crate::syntax::ast::{Applicability, BinOp, QuantKind, Severity};
+use crate::timings;
 use crate::tr;
 
 /// How a run is set up.
@@ -210,13 +212,19 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
                 |(ex, work, cleared), c| {
                     let from = c.saturating_mul(SCREEN_RUN);
                     let items = from..from.saturating_add(SCREEN_RUN).min(n);
+                    // Per rule of the run, when timings are on: time in its screen, in the interpreter.
+                    let mut spent = timings::on().then(|| vec![(Duration::ZERO, Duration::ZERO); rules.len()]);
                     cleared.clear();
-                    for s in screens {
+                    for (i, s) in screens.iter().enumerate() {
+                        let start = spent.as_ref().map(|_| Instant::now());
                         cleared.extend(
                             items
                                 .clone()
                                 .map(|k| s.is_some_and(|s| !s.may_report(cx.corpus, cx.refs, cx.opts, k, work))),
                         );
+                        if let (Some(start), Some(t)) = (start, spent.as_mut().and_then(|v| v.get_mut(i))) {
+                            t.0 += start.elapsed();
+                        }
                     }
                     let len = items.len();
                     for (j, k) in items.enumerate() {
@@ -224,8 +232,15 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
                             if cleared.get(i.saturating_mul(len).saturating_add(j)).copied().unwrap_or(false) {
                                 continue;
                             }
+                            let start = spent.as_ref().map(|_| Instant::now());
                             ex.run_root(r, root(k));
+                            if let (Some(start), Some(t)) = (start, spent.as_mut().and_then(|v| v.get_mut(i))) {
+                                t.1 += start.elapsed();
+                            }
                         }
+                    }
+                    for (&r, (screen, interpreter)) in rules.iter().zip(spent.into_iter().flatten()) {
+                        timings::add_rule(r, screen, interpreter);
                     }
                     std::mem::take(&mut ex.out)
                 },
