@@ -5,8 +5,11 @@
 //! time goes beyond loading (target (b) of SPEC §10), which perf's samples only suggest.
 //!
 //! Phases that run on every worker at once (loading, the rules, the reports) are CPU time summed
-//! over the workers; the others are the wall time of the thread that runs them. Off — the
-//! default — a timed section costs one load of a flag read once per process.
+//! over the workers; the others are the wall time of the thread that runs them. A rule's time
+//! counts both phases of the streaming check. With more than one worker, a worker that waits
+//! inside one file's rules may run another file's work meanwhile, which then counts twice: the
+//! sums are exact with `--jobs 1`. Off — the default — a timed section costs one load of a flag
+//! read once per process.
 //!
 //! Developer output: English only, and no part of any report format.
 
