@@ -23,7 +23,12 @@ fn sarif_validates_against_the_schema() {
         serde_json::from_str(&std::fs::read_to_string(root().join("tests/fixtures/sarif-schema-2.1.0.json")).unwrap())
             .unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let log: serde_json::Value = serde_json::from_str(&corpus("sarif")).unwrap();
+    let text = corpus("sarif");
+    let log: serde_json::Value = serde_json::from_str(&text).unwrap();
+    // Written result by result as it is serialised, the log is laid out exactly as the whole log
+    // pretty-printed at once (keys sorted, two-space indent).
+    let pretty = serde_json::to_string_pretty(&log).unwrap() + "\n";
+    assert!(text == pretty, "{}", common::first_difference(&text, &pretty));
     let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{} at {}", e, e.instance_path)).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     let run = &log["runs"][0];

@@ -492,8 +492,11 @@ fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     }
     timings::time(Phase::Render, || {
         let text = match args.format {
-            Format::Json => json::render(&report),
-            Format::Sarif => sarif::render(&report, &refs),
+            // Written as they are serialised, as the human format is as it is rendered.
+            Format::Json => return write_output_with(args.output.as_deref(), &mut |w| json::render_to(&report, w)),
+            Format::Sarif => {
+                return write_output_with(args.output.as_deref(), &mut |w| sarif::render_to(&report, &refs, w));
+            }
             Format::Github => github::render(&report),
             Format::Junit => junit::render(&report),
             Format::Markdown => markdown::render(&report),

@@ -1,5 +1,7 @@
 //! `--format json`: SPEC §9, version 1.
 
+use std::io::Write;
+
 use serde::Serialize;
 
 use super::{Diagnostic, Report, Summary};
@@ -12,9 +14,18 @@ struct JsonReport<'a> {
 }
 
 /// The report as pretty-printed JSON (stable field order).
+#[must_use]
 pub fn render(report: &Report<'_>) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only if serialising does, which these types never do.
+    let _ = render_to(report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`render`], written to `w` as it is serialised: the report of a national corpus runs to
+/// gigabytes, and is never held whole as text.
+pub fn render_to(report: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
     let out = JsonReport { version: 1, summary: &report.summary, diagnostics: &report.diagnostics };
-    let mut s = serde_json::to_string_pretty(&out).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    s.push('\n');
-    s
+    serde_json::to_writer_pretty(&mut *w, &out)?;
+    w.write_all(b"\n")
 }

@@ -2,6 +2,10 @@
 //! points (`columnKind`), the rules carry their documentation and statute texts, results carry
 //! fingerprints that survive lines moving, and waived findings are in-source suppressions.
 
+use std::io::Write;
+
+use serde::Serialize;
+use serde::ser::{SerializeSeq as _, Serializer};
 use serde_json::{Value, json};
 
 use super::{Diagnostic, Report};
@@ -126,27 +130,62 @@ fn result_json(d: &Diagnostic, rule_index: usize) -> Value {
 /// The report as a SARIF 2.1.0 log.
 #[must_use]
 pub fn render(report: &Report<'_>, refs: &References) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only if serialising does, which these values never do.
+    let _ = render_to(report, refs, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`render`], written to `w` as it is serialised, one result at a time: the log of a national
+/// corpus runs to gigabytes, and neither it nor a tree of all its results is held whole.
+pub fn render_to(report: &Report<'_>, refs: &References, w: &mut dyn Write) -> std::io::Result<()> {
     let rules: Vec<Value> = report.program.rules.iter().map(|r| rule_json(r, refs)).collect();
-    let results: Vec<Value> = report
-        .diagnostics
-        .iter()
-        .map(|d| result_json(d, report.program.rules.iter().position(|r| *r.id == *d.rule).unwrap_or(0)))
-        .collect();
-    let log = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
+    // Field order is what a `serde_json::Value` object prints: keys sorted.
+    let log = Log {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [Run {
+            column_kind: "unicodeCodePoints",
+            results: Results(report),
+            tool: json!({"driver": {
                 "name": "qingdan",
                 "version": env!("CARGO_PKG_VERSION"),
                 "informationUri": "https://github.com/qingdan/qingdan",
                 "rules": rules,
-            }},
-            "columnKind": "unicodeCodePoints",
-            "results": results,
+            }}),
         }],
-    });
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
-    s.push('\n');
-    s
+        version: "2.1.0",
+    };
+    serde_json::to_writer_pretty(&mut *w, &log)?;
+    w.write_all(b"\n")
+}
+
+#[derive(Serialize)]
+struct Log<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Run<'a> {
+    column_kind: &'static str,
+    results: Results<'a>,
+    tool: Value,
+}
+
+/// The results, each made and written in turn.
+struct Results<'a>(&'a Report<'a>);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let report = self.0;
+        let mut seq = s.serialize_seq(Some(report.diagnostics.len()))?;
+        for d in &report.diagnostics {
+            let index = report.program.rules.iter().position(|r| *r.id == *d.rule).unwrap_or(0);
+            seq.serialize_element(&result_json(d, index))?;
+        }
+        seq.end()
+    }
 }
