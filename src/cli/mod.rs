@@ -498,7 +498,7 @@ fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
                 return write_output_with(args.output.as_deref(), &mut |w| sarif::render_to(&report, &refs, w));
             }
             Format::Github => github::render(&report),
-            Format::Junit => junit::render(&report),
+            Format::Junit => return write_output_with(args.output.as_deref(), &mut |w| junit::render_to(&report, w)),
             Format::Markdown => markdown::render(&report),
             Format::Human => {
                 // Written as it is rendered: the findings of a national corpus run to gigabytes.

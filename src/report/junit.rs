@@ -3,6 +3,7 @@
 //! case for a file without findings.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use super::{Diagnostic, Report};
 
@@ -12,8 +13,18 @@ fn esc(s: &str) -> String {
     super::html::esc(&kept)
 }
 
+/// The report as JUnit XML.
 #[must_use]
 pub fn render(report: &Report<'_>) -> String {
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = render_to(report, &mut out);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`render`], written to `w` as it is made: every failure quotes its statutes, and the report of
+/// a national corpus runs to gigabytes.
+pub fn render_to(report: &Report<'_>, w: &mut dyn Write) -> std::io::Result<()> {
     let mut by_file: BTreeMap<String, Vec<&Diagnostic>> = BTreeMap::new();
     for name in report.sources.names() {
         by_file.entry(name).or_default();
@@ -24,20 +35,22 @@ pub fn render(report: &Report<'_>) -> String {
     let total: usize = by_file.values().map(|v| v.len().max(1)).sum();
     let failures: usize = report.diagnostics.iter().filter(|d| !d.waived).count();
     let skipped = report.diagnostics.len() - failures;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!(
-        "<testsuites name=\"qingdan\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">\n"
-    ));
+    writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(
+        w,
+        "<testsuites name=\"qingdan\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\">"
+    )?;
     for (file, diags) in &by_file {
         let f = diags.iter().filter(|d| !d.waived).count();
         let s = diags.len() - f;
-        out.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"0\" skipped=\"{s}\">\n",
+        writeln!(
+            w,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{f}\" errors=\"0\" skipped=\"{s}\">",
             esc(file),
             diags.len().max(1)
-        ));
+        )?;
         if diags.is_empty() {
-            out.push_str(&format!("    <testcase name=\"qingdan\" classname=\"{}\"/>\n", esc(file)));
+            writeln!(w, "    <testcase name=\"qingdan\" classname=\"{}\"/>", esc(file))?;
         }
         for d in diags {
             let name = format!(
@@ -47,20 +60,22 @@ pub fn render(report: &Report<'_>) -> String {
                 d.material.as_deref().unwrap_or(""),
                 format_args!(" ({}:{})", d.line, d.column)
             );
-            out.push_str(&format!(
-                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\">\n",
+            writeln!(
+                w,
+                "    <testcase name=\"{}\" classname=\"{}\" file=\"{}\" line=\"{}\">",
                 esc(&name),
                 esc(file),
                 esc(file),
                 d.line
-            ));
-            if let Some(w) = &d.waiver {
-                out.push_str(&format!("      <skipped message=\"{}\"/>\n", esc(&w.reason)));
+            )?;
+            if let Some(waiver) = &d.waiver {
+                writeln!(w, "      <skipped message=\"{}\"/>", esc(&waiver.reason))?;
             } else {
                 let body: Vec<String> =
                     d.cites.iter().map(|c| format!("《{}》{}：{}", c.statute, c.article, c.text)).collect();
-                out.push_str(&format!(
-                    "      <failure type=\"{}\" message=\"{}\">{}:{}:{} {}\n{}\n{}</failure>\n",
+                writeln!(
+                    w,
+                    "      <failure type=\"{}\" message=\"{}\">{}:{}:{} {}\n{}\n{}</failure>",
                     esc(&format!("{} {}", d.rule, d.name)),
                     esc(&d.message),
                     esc(file),
@@ -69,12 +84,11 @@ pub fn render(report: &Report<'_>) -> String {
                     esc(&d.message),
                     esc(&d.help),
                     esc(&body.join("\n"))
-                ));
+                )?;
             }
-            out.push_str("    </testcase>\n");
+            writeln!(w, "    </testcase>")?;
         }
-        out.push_str("  </testsuite>\n");
+        writeln!(w, "  </testsuite>")?;
     }
-    out.push_str("</testsuites>\n");
-    out
+    writeln!(w, "</testsuites>")
 }
