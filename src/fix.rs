@@ -137,21 +137,29 @@ fn set_field(text: &str, node: &Node, field: &str, value: &str) -> Option<(usize
     }
 }
 
-/// Parsed items and files, so that many fixes in one place parse it once. A fix needs the node of
-/// one material: the item holding it is cut out of its file and parsed alone, as the streaming
-/// check's phase 2 does — a few items' work rather than the whole file's for every file with a
-/// fix. An item that cannot be parsed alone (see [`crate::corpus::piece`]) is found in its whole file,
-/// parsed once.
+/// Parsed materials, items and files, so that fixes in one place parse it once. A fix needs the
+/// node of one material: the material is cut out of its file and parsed alone, as the streaming
+/// check's phase 2 does with items — a few lines' work rather than the whole file's. A material
+/// that cannot be parsed alone (see [`crate::corpus::piece`]; in a flow list after a Chinese key,
+/// say) is found in its item parsed alone, and failing that in its whole file, each parsed once.
 pub struct Trees {
+    /// Materials parsed alone, by where they are written (`None`: not alone).
+    pieces: std::collections::HashMap<(FileId, u32, u32), Option<Node>>,
+    /// Items parsed alone, for the materials that are not.
     items: std::collections::HashMap<(FileId, u32), Option<Node>>,
     files: std::collections::HashMap<FileId, Option<Node>>,
-    /// Items parsed alone (false: whole files only, which tests compare with).
+    /// Materials and items parsed alone (false: whole files only, which tests compare with).
     alone: bool,
 }
 
 impl Default for Trees {
     fn default() -> Self {
-        Trees { items: std::collections::HashMap::new(), files: std::collections::HashMap::new(), alone: true }
+        Trees {
+            pieces: std::collections::HashMap::new(),
+            items: std::collections::HashMap::new(),
+            files: std::collections::HashMap::new(),
+            alone: true,
+        }
     }
 }
 
@@ -165,12 +173,18 @@ impl Trees {
     ) -> Option<(&'c SourceFile, &'s Node)> {
         let (file, start, end) = (mat.span.file, mat.span.start, mat.span.end);
         let src = corpus.sources.get(file)?;
-        let key = (file, item);
         let alone = self.alone;
-        let alone = self.items.entry(key).or_insert_with(|| {
+        let key = (file, start, end);
+        let piece = self.pieces.entry(key).or_insert_with(|| alone.then(|| parse_alone(src, mat.span)).flatten());
+        if piece.as_ref().is_some_and(|root| find_node(root, start, end).is_some()) {
+            let root = self.pieces.get(&key)?.as_ref()?;
+            return Some((src, find_node(root, start, end)?));
+        }
+        let key = (file, item);
+        let parsed = self.items.entry(key).or_insert_with(|| {
             corpus.items.get(item as usize).filter(|_| alone).and_then(|it| parse_alone(src, it.span))
         });
-        if alone.as_ref().is_some_and(|root| find_node(root, start, end).is_some()) {
+        if parsed.as_ref().is_some_and(|root| find_node(root, start, end).is_some()) {
             let root = self.items.get(&key)?.as_ref()?;
             return Some((src, find_node(root, start, end)?));
         }
@@ -180,7 +194,8 @@ impl Trees {
     }
 }
 
-/// The item written at `span` of `src`, cut out and parsed alone, its spans those of the file;
+/// The record (an item, a material) written at `span` of `src`, cut out and parsed alone, its
+/// spans those of the file;
 /// `None` when it does not parse alone into the node it is in the file.
 fn parse_alone(src: &SourceFile, span: Span) -> Option<Node> {
     let p = crate::corpus::piece::piece(src, span);
@@ -375,14 +390,14 @@ mod tests {
         );
     }
 
-    /// The edits worked out from items parsed alone are those worked out from whole files, for
-    /// every fix the built-in rules suggest on the sample corpus and on the cross-file fixture
-    /// (whose alias to another item's anchor and flow items after a Chinese key cannot be parsed
-    /// alone).
+    /// The edits worked out from materials and items parsed alone are those worked out from whole
+    /// files, for every fix the built-in rules suggest on the sample corpus and on the cross-file
+    /// fixture (whose alias to another item's anchor and flow items after a Chinese key cannot be
+    /// parsed alone, and whose flow list of names parses only as a whole item).
     #[test]
-    fn items_parsed_alone_give_the_edits_of_whole_files() {
+    fn materials_and_items_parsed_alone_give_the_edits_of_whole_files() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let (mut compared, mut fell_back, mut parsed_alone) = (0, 0, 0);
+        let (mut compared, mut fell_back, mut parsed_alone, mut in_items) = (0, 0, 0, 0);
         for dir in ["corpus", "tests/fixtures/streaming"] {
             let d = crate::corpus::discover(&[root.join(dir)], None).unwrap();
             let refs = crate::corpus::references(&d).unwrap();
@@ -397,12 +412,15 @@ mod tests {
                 assert_eq!(a, edits_with(&corpus, fix, &mut whole), "{dir}: {fix:?}");
                 compared += 1;
             }
+            // Materials parsed alone, and those found only in their whole file.
+            parsed_alone += alone.pieces.values().filter(|n| n.is_some()).count();
             fell_back += alone.items.values().filter(|n| n.is_none()).count();
-            parsed_alone += alone.items.values().filter(|n| n.is_some()).count();
+            in_items += alone.items.values().filter(|n| n.is_some()).count();
         }
         assert!(compared > 20, "only {compared} fixes compared");
         assert!(fell_back > 0, "no fix on an item that cannot be parsed alone");
-        // Most items do parse alone: that is what saves parsing whole files.
-        assert!(parsed_alone > 10 * fell_back, "{parsed_alone} items parsed alone, {fell_back} not");
+        assert!(in_items > 0, "no fix on a material that parses only in its item");
+        // Most materials do parse alone: that is what saves parsing items and whole files.
+        assert!(parsed_alone > 10 * fell_back, "{parsed_alone} materials parsed alone, {fell_back} not");
     }
 }
