@@ -195,8 +195,7 @@ impl Trees {
 }
 
 /// The record (an item, a material) written at `span` of `src`, cut out and parsed alone, its
-/// spans those of the file;
-/// `None` when it does not parse alone into the node it is in the file.
+/// spans those of the file; `None` when it does not parse alone into the node it is in the file.
 fn parse_alone(src: &SourceFile, span: Span) -> Option<Node> {
     let p = crate::corpus::piece::piece(src, span);
     let frag = crate::corpus::piece::cut(src.name(), src.text(), p)?;
@@ -412,7 +411,7 @@ mod tests {
                 assert_eq!(a, edits_with(&corpus, fix, &mut whole), "{dir}: {fix:?}");
                 compared += 1;
             }
-            // Materials parsed alone, and those found only in their whole file.
+            // Materials parsed alone; in their item parsed alone; only in their whole file.
             parsed_alone += alone.pieces.values().filter(|n| n.is_some()).count();
             fell_back += alone.items.values().filter(|n| n.is_none()).count();
             in_items += alone.items.values().filter(|n| n.is_some()).count();
