@@ -456,7 +456,13 @@ pub fn reader<R: for<'m> Fn(&'m Material) -> Option<&'m str>>(read: R) -> R {
 /// one of them. The one table that the lowered conditions, the interpreter, the material tests
 /// and the screens read material texts by.
 macro_rules! material_texts {
-    ($field:expr, |$read:ident| $then:expr, $otherwise:expr) => {{
+    ($field:expr, |$read:ident| $then:expr, $otherwise:expr) => {
+        $crate::compile::cond::material_texts!(@table $field, |$read| $then, $otherwise;
+            MatKind kind, MatSource source, MatAcquisition acquisition, MatProvider provider,
+            MatFormat format, MatNote note)
+    };
+    // The two texts every material has, then the optional ones: `Field` variant, `Material` field.
+    (@table $field:expr, |$read:ident| $then:expr, $otherwise:expr; $($variant:ident $optional:ident),*) => {{
         use $crate::compile::cond::{reader, text_of};
         use $crate::compile::types::Field as F;
         match $field {
@@ -468,30 +474,10 @@ macro_rules! material_texts {
                 let $read = reader(|x| Some(x.norm_name.as_str()));
                 $then
             }
-            F::MatKind => {
-                let $read = reader(|x| text_of(x.kind.as_ref()));
+            $(F::$variant => {
+                let $read = reader(|x| text_of(x.$optional.as_ref()));
                 $then
-            }
-            F::MatSource => {
-                let $read = reader(|x| text_of(x.source.as_ref()));
-                $then
-            }
-            F::MatAcquisition => {
-                let $read = reader(|x| text_of(x.acquisition.as_ref()));
-                $then
-            }
-            F::MatProvider => {
-                let $read = reader(|x| text_of(x.provider.as_ref()));
-                $then
-            }
-            F::MatFormat => {
-                let $read = reader(|x| text_of(x.format.as_ref()));
-                $then
-            }
-            F::MatNote => {
-                let $read = reader(|x| text_of(x.note.as_ref()));
-                $then
-            }
+            })*
             _ => $otherwise,
         }
     }};
