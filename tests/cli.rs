@@ -92,6 +92,37 @@ fn exit_2_on_bad_arguments() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// A `--select`/`--ignore` entry (or the configuration's `select`/`ignore`) that is no rule id's
+/// prefix stops the run: a typo would run no rule, and an empty entry (a trailing comma) matches
+/// every id, so `--ignore QD101,` ran nothing and exited 0.
+#[test]
+fn exit_2_on_a_selection_that_matches_no_rule() {
+    for (args, said) in [
+        (&["--select", "QD101,"][..], "--select 中有空项"),
+        (&["--ignore", "QD101,"][..], "--ignore 中有空项"),
+        (&["--select", "QD10l"][..], "`QD10l` 不是任何规则编号的前缀"),
+        (&["--select", "QD1", "--ignore", "QD1,qd2"][..], "`qd2` 不是任何规则编号的前缀"),
+    ] {
+        let o = qingdan(&[&["check", "corpus/", "--as-of", AS_OF, "--format", "json"][..], args].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stdout(&o).is_empty(), "{args:?}");
+        let err = stderr(&o);
+        assert!(err.contains("qingdan::unknown_rule") && err.contains(said), "{args:?}: {err}");
+    }
+    let o = qingdan(&["check", "corpus/", "--as-of", AS_OF, "--select", "QD10l", "--lang", "en"]);
+    assert!(stderr(&o).contains("did you mean QD101?"), "{}", stderr(&o));
+    // The configuration file's lists likewise.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("corpus/daqing/transport.yaml", dir.path().join("transport.yaml")).unwrap();
+    std::fs::write(dir.path().join("qingdan.yaml"), "ignore: [QD4, QD9x]\n").unwrap();
+    let o = qingdan(&["check", dir.path().to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("配置文件的 `ignore` 中的 `QD9x`"), "{}", stderr(&o));
+    // Prefixes that name rules still select them.
+    let o = qingdan(&["check", "corpus/", "--as-of", AS_OF, "--select", "QD1,QD203", "--ignore", "QD108", "-q"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
+
 /// `QINGDAN_TIMINGS` adds a table of phases and rules to stderr, after the report, and changes
 /// nothing else; `0` leaves it off.
 #[test]

@@ -368,11 +368,58 @@ fn progress_bar(n: usize) -> Option<indicatif::ProgressBar> {
     })
 }
 
-/// Per-rule levels from the configuration and the command line.
-fn levels_for(program: &Program, cfg: &crate::corpus::config::Config, args: &CheckArgs) -> Vec<Option<Level>> {
+/// Per-rule levels from the configuration and the command line. A `select` or `ignore` entry
+/// that is no rule id's prefix is an error: a typo (`QD10l`) or an empty entry (`QD101,`, whose
+/// empty prefix matches every id) would otherwise run no rule, or every rule, and a CI gate
+/// would pass without checking what it was meant to.
+fn levels_for(
+    program: &Program,
+    cfg: &crate::corpus::config::Config,
+    args: &CheckArgs,
+) -> Result<Vec<Option<Level>>, Problems> {
     let select: &[String] = if args.select.is_empty() { &cfg.select } else { &args.select };
     let ignore: Vec<&String> = cfg.ignore.iter().chain(&args.ignore).collect();
-    program
+    let listed =
+        [("--select", &args.select), ("--ignore", &args.ignore), ("select", &cfg.select), ("ignore", &cfg.ignore)];
+    let matches = |p: &str| !p.is_empty() && program.rules.iter().any(|r| r.id.starts_with(p));
+    let unknown: Vec<SourceError> = listed
+        .iter()
+        .flat_map(|(whence, prefixes)| prefixes.iter().map(move |p| (*whence, p.trim())))
+        .filter(|(_, p)| !matches(p))
+        .map(|(whence, p)| {
+            let what = if whence.starts_with("--") {
+                whence.to_string()
+            } else {
+                tr!("配置文件的 `{}`", "`{}` of the configuration file", whence)
+            };
+            SourceError::new(
+                "qingdan::unknown_rule",
+                if p.is_empty() {
+                    tr!("{} 中有空项", "{} has an empty entry", what)
+                } else {
+                    tr!("{} 中的 `{}` 不是任何规则编号的前缀", "`{1}` in {0} is not the prefix of any rule id", what, p)
+                },
+            )
+            .help(match crate::diag::did_you_mean(p, program.rules.iter().map(|r| r.id.as_str())) {
+                Some(id) if !p.is_empty() => tr!(
+                    "是否指 {}？`qingdan rules` 列出全部规则",
+                    "did you mean {}? `qingdan rules` lists the rules",
+                    id
+                ),
+                _ => tr!(
+                    "`qingdan rules` 列出全部规则；多个前缀用逗号分隔，不留空项（如 QD1,QD203）",
+                    "`qingdan rules` lists the rules; separate prefixes with commas, without empty entries (QD1,QD203)"
+                ),
+            })
+        })
+        .collect();
+    if unknown.len() > 1 {
+        return Err(Problems::new(tr!("规则选择有误", "invalid rule selection"), unknown));
+    }
+    if let Some(e) = unknown.into_iter().next() {
+        return Err(Problems::from(e));
+    }
+    Ok(program
         .rules
         .iter()
         .map(|r| {
@@ -386,7 +433,7 @@ fn levels_for(program: &Program, cfg: &crate::corpus::config::Config, args: &Che
                 None => Some(eval::default_level(r.severity)),
             }
         })
-        .collect()
+        .collect())
 }
 
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), Problems> {
@@ -429,7 +476,7 @@ fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
         timings::time(Phase::Setup, || load_setup(&args.paths, cli.config.as_deref(), &args.policies))?;
     timings::name_rules(program.rules.iter().map(|r| r.id.clone()));
     let as_of = args.as_of.unwrap_or_else(Date::today);
-    let run_opts = RunOptions::new(as_of, levels_for(&program, &discovery.config, args));
+    let run_opts = RunOptions::new(as_of, levels_for(&program, &discovery.config, args)?);
     let bar = progress_bar(discovery.file_count());
     let tick = || {
         if let Some(b) = &bar {
@@ -811,7 +858,7 @@ fn report_cmd(cli: &Cli, args: &ReportArgs) -> Result<Outcome, Problems> {
     let session = load_session(&args.paths, cli.config.as_deref(), &args.run.policies)?;
     let as_of = args.run.as_of.unwrap_or_else(Date::today);
     let opts =
-        RunOptions::new(as_of, levels_for(&session.program, &session.discovery.config, &CheckArgs::defaults(as_of)));
+        RunOptions::new(as_of, levels_for(&session.program, &session.discovery.config, &CheckArgs::defaults(as_of))?);
     let findings = eval::run(&session.program, &session.corpus, &session.refs, &opts);
     let report = Report::new(&session.corpus, &session.refs, &session.program, &findings);
     let lists = crate::lists::build(&session.program, &session.corpus, &session.refs, &findings, as_of);
@@ -891,7 +938,7 @@ fn fix(cli: &Cli, args: &FixArgs) -> Result<Outcome, Problems> {
                 }
             }
         }
-        let levels = levels_for(&program, &discovery.config, &check_args);
+        let levels = levels_for(&program, &discovery.config, &check_args)?;
         let opts = RunOptions::new(as_of, levels);
         let findings = eval::run(&program, &corpus, &refs, &opts);
         let mut per_file: BTreeMap<usize, Vec<(crate::fix::Edit, String, usize)>> = BTreeMap::new();
