@@ -1,0 +1,422 @@
+//! The operations a screen is made of, each a function that takes its parts (other operations,
+//! slots, fields, literals) and returns the closure that runs it. They are the one definition of
+//! what a screen computes: the screens built when a policy is compiled box each closure
+//! ([`super::plan::Boxed`]), and the screens generated ahead of time for the built-in rules
+//! ([`super::generated`]) nest the same calls, which the compiler then inlines into one function
+//! per rule — no call through a pointer from one part to the next.
+//!
+//! Texts, regexes, lists and material tests are not built into a closure: each is read from the
+//! screen's table ([`Consts`]) by its index when it runs, so that what a generated screen computes
+//! depends on the shape of its rule only (see [`super::plan::Source`]).
+
+use super::{Const, Fx, Iter, L, V, field, get, is_empty, quantify, set};
+use crate::compile::types::{Builtin, Field};
+use crate::corpus::normalize;
+use crate::syntax::ast::{BinOp, QuantKind};
+
+/// An expression: its value, or `None` to give up.
+pub trait ExF: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<V<'a>> + Send + Sync {}
+impl<T: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<V<'a>> + Send + Sync> ExF for T {}
+/// A condition: yes or no, or `None` to give up.
+pub trait CdF: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<bool> + Send + Sync {}
+impl<T: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<bool> + Send + Sync> CdF for T {}
+/// The rest of a rule: `false` only when no path reaches its end.
+pub trait GoF: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> bool + Send + Sync {}
+impl<T: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> bool + Send + Sync> GoF for T {}
+
+// The closures' own types, spelled out where they are returned: a closure's signature is taken
+// from them, with the lifetime every call chooses.
+macro_rules! ex {
+    () => { impl for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<V<'a>> + Send + Sync };
+}
+macro_rules! cd {
+    () => { impl for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<bool> + Send + Sync };
+}
+macro_rules! go {
+    () => { impl for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> bool + Send + Sync };
+}
+
+// ----- steps -----
+
+/// The end of the rule (after its last `when`): a path that gets here may report.
+#[inline]
+pub fn done() -> go!() {
+    |_, _| true
+}
+
+/// `let slot = e`, then the rest.
+#[inline]
+pub fn let_(slot: usize, e: impl ExF, next: impl GoF) -> go!() {
+    move |fx, env| match e(fx, env) {
+        Some(v) => {
+            set(env, slot, v);
+            next(fx, env)
+        }
+        None => true,
+    }
+}
+
+/// `when c`, then the rest.
+#[inline]
+pub fn when(c: impl CdF, next: impl GoF) -> go!() {
+    move |fx, env| match c(fx, env) {
+        Some(false) => false,
+        Some(true) => next(fx, env),
+        None => true,
+    }
+}
+
+/// `for slot in list`, then the rest for each element.
+#[inline]
+pub fn for_(slot: usize, list: impl ExF, next: impl GoF) -> go!() {
+    move |fx, env| {
+        let Some(V::List(l)) = list(fx, env) else { return true };
+        let Some(mut it) = Iter::new(l) else { return true };
+        while let Some(v) = it.next(fx) {
+            set(env, slot, v);
+            if next(fx, env) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// `for slot in list` over materials followed by a `when` on the material alone (material test
+/// `test` of the table): each material is tested before it is bound.
+#[inline]
+pub fn for_tested(slot: usize, list: impl ExF, test: usize, next: impl GoF) -> go!() {
+    move |fx, env| {
+        let Some(V::List(l)) = list(fx, env) else { return true };
+        let L::Mats(it, i, end) = l else { return true };
+        let Some(test) = fx.consts.tests.get(test) else { return true };
+        for (k, m) in it.materials.iter().enumerate().take(end as usize) {
+            match test(m) {
+                Some(false) => continue,
+                Some(true) => {}
+                None => return true,
+            }
+            let Ok(k) = u32::try_from(k) else { return true };
+            set(env, slot, V::Mat(m, it, i, k));
+            if next(fx, env) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+// ----- conditions -----
+
+/// Material test `test` of the table on the material in `slot`.
+#[inline]
+pub fn mat_test(slot: usize, test: usize) -> cd!() {
+    move |fx, env| match get(env, slot)? {
+        V::Mat(m, ..) => fx.consts.tests.get(test)?(m),
+        _ => None,
+    }
+}
+
+#[inline]
+pub fn and(a: impl CdF, b: impl CdF) -> cd!() {
+    move |fx, env| if a(fx, env)? { b(fx, env) } else { Some(false) }
+}
+
+#[inline]
+pub fn or(a: impl CdF, b: impl CdF) -> cd!() {
+    move |fx, env| if a(fx, env)? { Some(true) } else { b(fx, env) }
+}
+
+#[inline]
+pub fn not(a: impl CdF) -> cd!() {
+    move |fx, env| a(fx, env).map(|b| !b)
+}
+
+/// `empty(a)`, answered without making a value first.
+#[inline]
+pub fn is_empty_cd(a: impl ExF) -> cd!() {
+    move |fx, env| is_empty(fx, a(fx, env)?)
+}
+
+/// `exists(v)` of variable `slot`.
+#[inline]
+pub fn exists_var(slot: usize) -> cd!() {
+    move |_, env| Some(!matches!(get(env, slot)?, V::Absent))
+}
+
+/// `exists(a)`, answered without making a value first.
+#[inline]
+pub fn exists_cd(a: impl ExF) -> cd!() {
+    move |fx, env| Some(!matches!(a(fx, env)?, V::Absent))
+}
+
+/// A condition that is always `answer`.
+#[inline]
+pub fn answer(answer: Option<bool>) -> cd!() {
+    move |_, _| answer
+}
+
+/// `a == "字面"` (`eq`) or `a != "字面"`, the literal text `lit` of the table compared where it lies.
+#[inline]
+pub fn text_is(a: impl ExF, eq: bool, lit: usize) -> cd!() {
+    move |fx, env| {
+        let same = match a(fx, env)? {
+            V::Str(x) => x == &**fx.consts.texts.get(lit)?,
+            V::Text => return None,
+            _ => false,
+        };
+        Some(same == eq)
+    }
+}
+
+/// A value that must be a yes or no.
+#[inline]
+pub fn truth_of(e: impl ExF) -> cd!() {
+    move |fx, env| match e(fx, env)? {
+        V::Bool(b) => Some(b),
+        _ => None,
+    }
+}
+
+// ----- values -----
+
+/// A condition as a value.
+#[inline]
+pub fn truth(c: impl CdF) -> ex!() {
+    move |fx, env| c(fx, env).map(V::Bool)
+}
+
+/// A literal, or a list of literals.
+#[inline]
+pub fn constant(c: Const) -> ex!() {
+    move |fx, _| c.value(fx)
+}
+
+/// A value that is always `v`: absent, or `None` to give up.
+#[inline]
+pub fn always(v: Option<V<'static>>) -> ex!() {
+    move |_, _| v
+}
+
+/// Regex `k` of the table.
+#[inline]
+pub fn regex(k: usize) -> ex!() {
+    move |fx, _| fx.consts.regexes.get(k).map(|r| V::Regex(r))
+}
+
+/// The empty list made at run time (`[]` of an expression that is not a literal).
+#[inline]
+pub fn list_end() -> ex!() {
+    |_, _| Some(V::List(L::Count(0)))
+}
+
+/// A list made at run time, one element (`head`, evaluated for its errors) before the `rest`.
+#[inline]
+pub fn list_item(head: impl ExF, rest: impl ExF) -> ex!() {
+    move |fx, env| {
+        head(fx, env)?;
+        match rest(fx, env)? {
+            V::List(L::Count(n)) => Some(V::List(L::Count(n.checked_add(1)?))),
+            _ => None,
+        }
+    }
+}
+
+/// Variable `slot`.
+#[inline]
+pub fn var(slot: usize) -> ex!() {
+    move |_, env| get(env, slot)
+}
+
+#[inline]
+pub fn as_of() -> ex!() {
+    |fx, _| Some(V::Date(fx.as_of))
+}
+
+/// Field `f` of the record in variable `slot`.
+#[inline]
+pub fn var_field(slot: usize, f: Field) -> ex!() {
+    move |fx, env| field(fx, get(env, slot)?, f)
+}
+
+/// Field `f` of the value of `inner`.
+#[inline]
+pub fn field_of(inner: impl ExF, f: Field) -> ex!() {
+    move |fx, env| field(fx, inner(fx, env)?, f)
+}
+
+/// A value the checker proved present: absent is an evaluation error.
+#[inline]
+pub fn unwrap(inner: impl ExF) -> ex!() {
+    move |fx, env| match inner(fx, env)? {
+        V::Absent => None,
+        v => Some(v),
+    }
+}
+
+/// `if c then a else b` of two literals.
+#[inline]
+pub fn if_const(c: impl CdF, a: Const, b: Const) -> ex!() {
+    move |fx, env| if c(fx, env)? { a.value(fx) } else { b.value(fx) }
+}
+
+#[inline]
+pub fn if_(c: impl CdF, a: impl ExF, b: impl ExF) -> ex!() {
+    move |fx, env| if c(fx, env)? { a(fx, env) } else { b(fx, env) }
+}
+
+#[inline]
+pub fn neg(a: impl ExF) -> ex!() {
+    move |fx, env| match a(fx, env)? {
+        V::Int(n) => n.checked_neg().map(V::Int),
+        _ => None,
+    }
+}
+
+/// `a ?? b`.
+#[inline]
+pub fn coalesce(a: impl ExF, b: impl ExF) -> ex!() {
+    move |fx, env| match a(fx, env)? {
+        V::Absent => b(fx, env),
+        v => Some(v),
+    }
+}
+
+/// `a op b` for the operators that evaluate both sides.
+#[inline]
+pub fn binary(op: BinOp, a: impl ExF, b: impl ExF) -> ex!() {
+    move |fx, env| {
+        let va = a(fx, env)?;
+        let vb = b(fx, env)?;
+        super::binary(fx, op, va, vb)
+    }
+}
+
+/// `any`, `all`, `first` or `count` of `cond` over `list`, each element bound to `slot`.
+#[inline]
+pub fn quant(kind: QuantKind, slot: usize, list: impl ExF, cond: impl CdF) -> ex!() {
+    move |fx, env| {
+        let V::List(l) = list(fx, env)? else { return None };
+        let mut it = Iter::new(l)?;
+        quantify(fx, env, (kind, slot, &cond), std::iter::from_fn(|| it.next(fx)))
+    }
+}
+
+/// A quantifier over an item's materials whose condition starts with `x.f == key` (`f` a text
+/// field of a material), as the interpreter runs it: the key evaluated once, each material's
+/// field compared in place, and only the equal ones bound and tested. `plain` is the
+/// quantifier as such, for any other list.
+#[inline]
+pub fn lookup(
+    plain: impl ExF,
+    (kind, slot, f): (QuantKind, usize, Field),
+    list: impl ExF,
+    key: impl ExF,
+    cond: impl CdF,
+) -> ex!() {
+    let read = crate::compile::cond::material_text(f);
+    move |fx, env| {
+        let Some(read) = read else { return plain(fx, env) };
+        let V::List(L::Mats(it, i, end)) = list(fx, env)? else { return plain(fx, env) };
+        if end == 0 {
+            return plain(fx, env);
+        }
+        let key = match key(fx, env)? {
+            V::Str(s) => Some(s),
+            V::Absent => None,
+            _ => return plain(fx, env),
+        };
+        let equal = it.materials.iter().zip(0..end).filter(|(m, _)| read(m) == key);
+        quantify(fx, env, (kind, slot, &cond), equal.map(|(m, k)| V::Mat(m, it, i, k)))
+    }
+}
+
+// ----- built-in functions -----
+
+#[inline]
+pub fn exists(arg: impl ExF) -> ex!() {
+    move |fx, env| Some(V::Bool(!matches!(arg(fx, env)?, V::Absent)))
+}
+
+#[inline]
+pub fn empty(arg: impl ExF) -> ex!() {
+    move |fx, env| is_empty(fx, arg(fx, env)?).map(V::Bool)
+}
+
+#[inline]
+pub fn count(arg: impl ExF) -> ex!() {
+    move |fx, env| match arg(fx, env)? {
+        V::List(l) => Some(V::Int(i64::try_from(l.len(fx)).unwrap_or(i64::MAX))),
+        _ => Some(V::Int(0)),
+    }
+}
+
+#[inline]
+pub fn norm(arg: impl ExF) -> ex!() {
+    move |fx, env| match arg(fx, env)? {
+        V::Str(_) | V::Text => Some(V::Text),
+        _ => Some(V::Absent),
+    }
+}
+
+#[inline]
+pub fn catch_all(arg: impl ExF) -> ex!() {
+    move |fx, env| match arg(fx, env)? {
+        V::Str(s) => Some(if fx.refs.phrases.find(s).is_some() { V::Text } else { V::Absent }),
+        V::Text => None,
+        _ => Some(V::Absent),
+    }
+}
+
+/// `shared`, `certificate` or `covers` (`b`) of a material's own name, `mat` the material: its
+/// name was normalised once, at load, as the interpreter uses it.
+#[inline]
+pub fn table_by_own_name(b: Builtin, mat: impl ExF) -> ex!() {
+    move |fx, env| match mat(fx, env)? {
+        V::Mat(m, ..) => Some(super::table(fx, b, &m.norm_name)),
+        _ => Some(V::Absent),
+    }
+}
+
+/// `shared`, `certificate` or `covers` (`b`) of any other text.
+#[inline]
+pub fn table_by(b: Builtin, arg: impl ExF) -> ex!() {
+    move |fx, env| match arg(fx, env)? {
+        // A text of the rule's own: normalised here, rarely.
+        V::Str(s) => Some(super::table(fx, b, &normalize::name(s))),
+        V::Text => None,
+        _ => Some(V::Absent),
+    }
+}
+
+/// `citations(item)` (`b`) or `waivers(item)`.
+#[inline]
+pub fn owned(b: Builtin, arg: impl ExF) -> ex!() {
+    move |fx, env| {
+        Some(V::List(match arg(fx, env)? {
+            V::Item(it, _) if b == Builtin::Citations => L::ItemCits(it),
+            V::Item(it, _) => L::ItemWaivers(it),
+            _ => L::Count(0),
+        }))
+    }
+}
+
+#[inline]
+pub fn same_code(arg: impl ExF) -> ex!() {
+    move |fx, env| {
+        Some(V::List(match arg(fx, env)? {
+            V::Item(it, i) => L::Except(fx.corpus.items_with_code(&it.code.value), i),
+            _ => L::Count(0),
+        }))
+    }
+}
+
+#[inline]
+pub fn preceding(arg: impl ExF) -> ex!() {
+    move |fx, env| {
+        Some(V::List(match arg(fx, env)? {
+            V::Mat(_, it, i, k) => L::Mats(it, i, k),
+            _ => L::Count(0),
+        }))
+    }
+}
