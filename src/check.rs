@@ -743,6 +743,10 @@ fn check_batch(
         // Findings on the item of this piece replace its phase-1 findings.
         dg.item_index = item_index;
     }
+    // Freeing a batch's items (thousands of them, each with its materials) takes milliseconds
+    // that nothing else waits on: done by a pool thread while the check goes on.
+    drop(findings);
+    rayon::spawn(move || drop(corpus));
     Ok(out)
 }
 
