@@ -163,6 +163,20 @@ rule QX006 probe-used {
   example pass { }
   example fail { waivers: [{rule: QD203, reason: 试点}] }
 }
+rule QX007 probe-material-tests {
+  title zh "探针" en "probe"
+  severity info
+  cites yhyshj.第三十五条 "没有法律、法规、规章依据"
+  for m in item.materials
+  when (m.kind ?? "其他") != "申请表" and (empty(m.note) or (m.source ?? "申请人") in ["本部门", "其他部门"] or m.name matches "证$")
+  let k = m.kind ?? "其他"
+  when not exists(m.provider) and (empty(m.basis) or (m.acquisition ?? "申请人提交") == "告知承诺" or exists(m.format))
+  at m.name
+  message zh "{m.name} {k}" en "{m.name} {k}"
+  help zh "x" en "x"
+  example pass { materials: [{name: 申请表, kind: 申请表}] }
+  example fail { materials: [{name: 营业执照, kind: 证照}] }
+}
 "#;
 
 const PROBE_ITEMS: &str = r#"items:
@@ -178,6 +192,8 @@ const PROBE_ITEMS: &str = r#"items:
       - {name: 营業執照副本, kind: 证照}
       - {name: 居民户口簿, kind: 证照, note: 视情况提供}
       - {name: 无犯罪记录证明, kind: 证明}
+      - {name: 房屋租赁合同, note: "  ", source: 本部门, basis: [行政许可法 第三十条]}
+      - {name: 委托书, note: 原件, provider: 公证处, format: 原件}
   - code: "230600-XK-0002"
     name: 没有时限的事项
     steps: 2
@@ -194,6 +210,10 @@ const PROBE_ITEMS: &str = r#"items:
   - code: "230600-XK-0003"
     name: 没有材料的事项
     legal_days: 5
+  - code: "230600-XK-0004"
+    name: 备注只有空格的事项
+    materials:
+      - {name: 房屋租赁合同, note: "  "}
 "#;
 
 #[test]
@@ -207,7 +227,7 @@ fn screens_give_up_where_they_cannot_be_sure() {
     let v: serde_json::Value = serde_json::from_str(&report).unwrap();
     let diags = v["diagnostics"].as_array().unwrap();
     let of = |rule: &str| diags.iter().filter(|d| d["rule"] == rule).collect::<Vec<_>>();
-    for rule in ["QX001", "QX002", "QX003", "QX004", "QX005", "QX006"] {
+    for rule in ["QX001", "QX002", "QX003", "QX004", "QX005", "QX006", "QX007"] {
         assert!(!of(rule).is_empty(), "{rule} reports nothing: {report}");
     }
     let errors =

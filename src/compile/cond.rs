@@ -117,7 +117,7 @@ impl MatText {
         Some(v)
     }
 
-    fn of(t: &Text) -> Option<MatText> {
+    pub(crate) fn of(t: &Text) -> Option<MatText> {
         let (src, default, present) = match t {
             Text::One(s) => (s, None, false),
             Text::Or(s, d) => (s, Some(d.clone()), false),
@@ -180,7 +180,9 @@ pub enum Src {
 /// The length of a list field of the record in a variable.
 #[derive(Debug, Clone, Copy)]
 pub enum Len {
-    Material(usize, fn(&Material) -> usize),
+    /// A list field of the material in a variable: how its length is read ([`material_len`]),
+    /// and which it is.
+    Material(usize, fn(&Material) -> usize, Field),
     Item(usize, fn(&Item) -> usize),
 }
 
@@ -232,7 +234,7 @@ fn material_test(c: &Cond, slot: &mut Option<usize>) -> Option<MatTest> {
             }
             Leaf::MatExists(t, true) if same(t.slot) => text_test(t, |v| v.is_some()),
             Leaf::MatExists(t, false) if same(t.slot) => text_test(t, |v| v.is_none_or(|s| s.trim().is_empty())),
-            Leaf::ListExists(Len::Material(s, get), exists) if same(*s) => {
+            Leaf::ListExists(Len::Material(s, get, _), exists) if same(*s) => {
                 let (get, exists) = (*get, *exists);
                 Arc::new(move |m| Some(exists || get(m) == 0))
             }
@@ -484,6 +486,16 @@ macro_rules! material_texts {
 }
 pub(crate) use material_texts;
 
+/// How the length of a list field of a material is read, if `field` is one.
+#[must_use]
+pub fn material_len(field: Field) -> Option<fn(&Material) -> usize> {
+    match field {
+        Field::MatBasis => Some(|x| x.basis.len()),
+        Field::MatWaivers => Some(|x| x.waivers.len()),
+        _ => None,
+    }
+}
+
 /// How a text field of a material is read, if `field` is one.
 #[must_use]
 pub fn material_text(field: Field) -> Option<fn(&Material) -> Option<&str>> {
@@ -533,8 +545,7 @@ fn len(e: &CExpr) -> Option<Len> {
     use Field as F;
     let (slot, field) = var_field(e)?;
     Some(match field {
-        F::MatBasis => Len::Material(slot, |x| x.basis.len()),
-        F::MatWaivers => Len::Material(slot, |x| x.waivers.len()),
+        F::MatBasis | F::MatWaivers => Len::Material(slot, material_len(field)?, field),
         F::ItemBasis => Len::Item(slot, |x| x.basis.len()),
         F::ItemMaterials => Len::Item(slot, |x| x.materials.len()),
         F::ItemWaivers => Len::Item(slot, |x| x.waivers.len()),

@@ -207,7 +207,7 @@ impl<'a> Exec<'a, '_> {
 
     fn len(&self, n: Len) -> Option<usize> {
         match n {
-            Len::Material(slot, get) => Some(get(self.material_in(slot)?)),
+            Len::Material(slot, get, _) => Some(get(self.material_in(slot)?)),
             Len::Item(slot, get) => Some(get(self.item_in(slot)?)),
         }
     }

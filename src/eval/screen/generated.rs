@@ -6,6 +6,7 @@
 #![allow(unused_imports, reason = "the imports are those any generated screen may name")]
 
 use super::ops;
+use super::ops::MatRead;
 use super::{Const, Fx, V};
 use crate::compile::types::{Builtin, Field};
 use crate::corpus::model::Date;
@@ -16,11 +17,11 @@ pub type Generated = for<'a> fn(&Fx<'a>, &mut [V<'a>]) -> bool;
 
 /// Rule id, the calls as [`super::plan::Source`] writes them, the function.
 pub const SCREENS: &[(&str, &str, Generated)] = &[
-    ("QD101", "ops::for_tested(1, ops::var_field(0, Field::ItemMaterials), 0, ops::done())", qd101),
+    ("QD101", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatKind, default: Some(0), present: false }, 1, false), ops::mt_and(ops::mt_in(MatRead { field: Field::MatAcquisition, default: Some(2), present: false }, 0, false), ops::mt_list_exists(Field::MatBasis, false))), ops::done())", qd101),
     ("QD102", "ops::for_(1, ops::var_field(0, Field::ItemMaterials), ops::let_(2, ops::catch_all(ops::var_field(1, Field::MatName)), ops::let_(3, ops::coalesce(ops::var(2), ops::catch_all(ops::var_field(1, Field::MatNote))), ops::when(ops::exists_var(3), ops::done()))))", qd102),
-    ("QD103", "ops::for_tested(1, ops::var_field(0, Field::ItemMaterials), 0, ops::let_(2, ops::table_by_own_name(Builtin::Shared, ops::var(1)), ops::when(ops::or(ops::exists_var(2), ops::text_is(ops::coalesce(ops::var_field(1, Field::MatSource), ops::constant(Const::Text(0))), true, 1)), ops::done())))", qd103),
-    ("QD104", "ops::for_tested(1, ops::var_field(0, Field::ItemMaterials), 0, ops::let_(2, ops::table_by_own_name(Builtin::Certificate, ops::var(1)), ops::when(ops::or(ops::not(ops::exists_var(2)), ops::and(ops::not(ops::is_empty_cd(ops::field_of(ops::unwrap(ops::var(2)), Field::CertItems))), ops::truth_of(ops::binary(BinOp::NotIn, ops::var_field(0, Field::ItemCode), ops::field_of(ops::unwrap(ops::var(2)), Field::CertItems))))), ops::done())))", qd104),
-    ("QD105", "ops::for_tested(1, ops::var_field(0, Field::ItemMaterials), 0, ops::done())", qd105),
+    ("QD103", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatAcquisition, default: Some(2), present: false }, 3, true), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatKind, default: Some(4), present: false }, 5, false), ops::mt_eq(MatRead { field: Field::MatSource, default: Some(6), present: false }, 7, false))), ops::let_(2, ops::table_by_own_name(Builtin::Shared, ops::var(1)), ops::when(ops::or(ops::exists_var(2), ops::text_is(ops::coalesce(ops::var_field(1, Field::MatSource), ops::constant(Const::Text(0))), true, 1)), ops::done())))", qd103),
+    ("QD104", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatAcquisition, default: Some(0), present: false }, 1, true), ops::mt_or(ops::mt_and(ops::mt_exists(MatRead { field: Field::MatKind, default: None, present: false }, true), ops::mt_eq(MatRead { field: Field::MatKind, default: None, present: true }, 2, true)), ops::mt_and(ops::mt_not(ops::mt_exists(MatRead { field: Field::MatKind, default: None, present: false }, true)), ops::mt_matches(MatRead { field: Field::MatNormName, default: None, present: false }, 0)))), ops::let_(2, ops::table_by_own_name(Builtin::Certificate, ops::var(1)), ops::when(ops::or(ops::not(ops::exists_var(2)), ops::and(ops::not(ops::is_empty_cd(ops::field_of(ops::unwrap(ops::var(2)), Field::CertItems))), ops::truth_of(ops::binary(BinOp::NotIn, ops::var_field(0, Field::ItemCode), ops::field_of(ops::unwrap(ops::var(2)), Field::CertItems))))), ops::done())))", qd104),
+    ("QD105", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatAcquisition, default: Some(0), present: false }, 1, true), ops::mt_and(ops::mt_exists(MatRead { field: Field::MatSource, default: None, present: false }, true), ops::mt_eq(MatRead { field: Field::MatSource, default: None, present: true }, 2, true))), ops::done())", qd105),
     ("QD106", "ops::for_(1, ops::var_field(0, Field::ItemMaterials), ops::let_(3, ops::lookup(ops::quant(QuantKind::First, 2, ops::preceding(ops::var(1)), ops::truth_of(ops::binary(BinOp::Eq, ops::var_field(2, Field::MatNormName), ops::var_field(1, Field::MatNormName)))), (QuantKind::First, 2, Field::MatNormName), ops::preceding(ops::var(1)), ops::var_field(1, Field::MatNormName), ops::truth_of(ops::binary(BinOp::Eq, ops::var_field(2, Field::MatNormName), ops::var_field(1, Field::MatNormName)))), ops::when(ops::exists_var(3), ops::done())))", qd106),
     ("QD107", "ops::for_(1, ops::var_field(0, Field::ItemMaterials), ops::let_(4, ops::quant(QuantKind::First, 2, ops::table_by_own_name(Builtin::Covers, ops::var(1)), ops::or(ops::truth_of(ops::var_field(2, Field::CoverObsolete)), ops::truth_of(ops::lookup(ops::quant(QuantKind::Any, 3, ops::var_field(0, Field::ItemMaterials), ops::truth_of(ops::binary(BinOp::Eq, ops::var_field(3, Field::MatNormName), ops::norm(ops::var_field(2, Field::CoverKept))))), (QuantKind::Any, 3, Field::MatNormName), ops::var_field(0, Field::ItemMaterials), ops::norm(ops::var_field(2, Field::CoverKept)), ops::truth_of(ops::binary(BinOp::Eq, ops::var_field(3, Field::MatNormName), ops::norm(ops::var_field(2, Field::CoverKept)))))))), ops::when(ops::exists_var(4), ops::done())))", qd107),
     ("QD201", "ops::when(ops::and(ops::and(ops::exists_cd(ops::var_field(0, Field::ItemPromisedDays)), ops::exists_cd(ops::var_field(0, Field::ItemLegalDays))), ops::truth_of(ops::binary(BinOp::Gt, ops::unwrap(ops::var_field(0, Field::ItemPromisedDays)), ops::unwrap(ops::var_field(0, Field::ItemLegalDays))))), ops::done())", qd201),
@@ -32,7 +33,7 @@ pub const SCREENS: &[(&str, &str, Generated)] = &[
     ("QD303", "ops::when(ops::not(ops::truth_of(ops::binary(BinOp::Matches, ops::var_field(0, Field::ItemCode), ops::var_field(0, Field::ItemCodePattern)))), ops::done())", qd303),
     ("QD401", "ops::for_(1, ops::owned(Builtin::Citations, ops::var(0)), ops::when(ops::or(ops::not(ops::exists_cd(ops::var_field(1, Field::CitStatute))), ops::not(ops::truth_of(ops::var_field(1, Field::CitArticleKnown)))), ops::done()))", qd401),
     ("QD402", "ops::for_(1, ops::owned(Builtin::Citations, ops::var(0)), ops::when(ops::exists_cd(ops::var_field(1, Field::CitStatute)), ops::let_(2, ops::unwrap(ops::var_field(1, Field::CitStatute)), ops::when(ops::or(ops::and(ops::exists_cd(ops::var_field(2, Field::StatRepealed)), ops::truth_of(ops::binary(BinOp::Le, ops::unwrap(ops::var_field(2, Field::StatRepealed)), ops::as_of()))), ops::and(ops::exists_cd(ops::var_field(2, Field::StatInForce)), ops::truth_of(ops::binary(BinOp::Gt, ops::unwrap(ops::var_field(2, Field::StatInForce)), ops::as_of())))), ops::done()))))", qd402),
-    ("QD403", "ops::for_tested(1, ops::var_field(0, Field::ItemMaterials), 0, ops::when(ops::and(ops::not(ops::is_empty_cd(ops::var_field(1, Field::MatBasis))), ops::truth_of(ops::quant(QuantKind::All, 2, ops::var_field(1, Field::MatBasis), ops::and(ops::exists_cd(ops::var_field(2, Field::CitStatute)), ops::truth_of(ops::binary(BinOp::In, ops::field_of(ops::unwrap(ops::var_field(2, Field::CitStatute)), Field::StatLevel), ops::constant(Const::List(0)))))))), ops::done()))", qd403),
+    ("QD403", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_or(ops::mt_and(ops::mt_exists(MatRead { field: Field::MatKind, default: None, present: false }, true), ops::mt_eq(MatRead { field: Field::MatKind, default: None, present: true }, 0, true)), ops::mt_and(ops::mt_not(ops::mt_exists(MatRead { field: Field::MatKind, default: None, present: false }, true)), ops::mt_matches(MatRead { field: Field::MatNormName, default: None, present: false }, 0))), ops::when(ops::and(ops::not(ops::is_empty_cd(ops::var_field(1, Field::MatBasis))), ops::truth_of(ops::quant(QuantKind::All, 2, ops::var_field(1, Field::MatBasis), ops::and(ops::exists_cd(ops::var_field(2, Field::CitStatute)), ops::truth_of(ops::binary(BinOp::In, ops::field_of(ops::unwrap(ops::var_field(2, Field::CitStatute)), Field::StatLevel), ops::constant(Const::List(0)))))))), ops::done()))", qd403),
     ("QD901", "ops::for_(1, ops::owned(Builtin::Waivers, ops::var(0)), ops::when(ops::is_empty_cd(ops::var_field(1, Field::WaiverReason)), ops::done()))", qd901),
     ("QD902", "ops::for_(1, ops::owned(Builtin::Waivers, ops::var(0)), ops::when(ops::and(ops::and(ops::not(ops::is_empty_cd(ops::var_field(1, Field::WaiverReason))), ops::not(ops::and(ops::exists_cd(ops::var_field(1, Field::WaiverExpires)), ops::truth_of(ops::binary(BinOp::Lt, ops::unwrap(ops::var_field(1, Field::WaiverExpires)), ops::as_of()))))), ops::not(ops::truth_of(ops::always(None)))), ops::done()))", qd902),
     ("QD903", "ops::for_(1, ops::owned(Builtin::Waivers, ops::var(0)), ops::when(ops::and(ops::exists_cd(ops::var_field(1, Field::WaiverExpires)), ops::truth_of(ops::binary(BinOp::Lt, ops::unwrap(ops::var_field(1, Field::WaiverExpires)), ops::as_of()))), ops::done()))", qd903),
@@ -40,7 +41,26 @@ pub const SCREENS: &[(&str, &str, Generated)] = &[
 
 /// QD101 material-without-basis
 fn qd101<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
-    let go = ops::for_tested(1, ops::var_field(0, Field::ItemMaterials), 0, ops::done());
+    let go = ops::for_mat(
+        1,
+        ops::var_field(0, Field::ItemMaterials),
+        ops::mt_and(
+            ops::mt_eq(
+                MatRead { field: Field::MatKind, default: Some(0), present: false },
+                1,
+                false,
+            ),
+            ops::mt_and(
+                ops::mt_in(
+                    MatRead { field: Field::MatAcquisition, default: Some(2), present: false },
+                    0,
+                    false,
+                ),
+                ops::mt_list_exists(Field::MatBasis, false),
+            ),
+        ),
+        ops::done(),
+    );
     go(fx, env)
 }
 
@@ -64,10 +84,28 @@ fn qd102<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
 
 /// QD103 obtainable-by-sharing
 fn qd103<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
-    let go = ops::for_tested(
+    let go = ops::for_mat(
         1,
         ops::var_field(0, Field::ItemMaterials),
-        0,
+        ops::mt_and(
+            ops::mt_eq(
+                MatRead { field: Field::MatAcquisition, default: Some(2), present: false },
+                3,
+                true,
+            ),
+            ops::mt_and(
+                ops::mt_eq(
+                    MatRead { field: Field::MatKind, default: Some(4), present: false },
+                    5,
+                    false,
+                ),
+                ops::mt_eq(
+                    MatRead { field: Field::MatSource, default: Some(6), present: false },
+                    7,
+                    false,
+                ),
+            ),
+        ),
         ops::let_(
             2,
             ops::table_by_own_name(Builtin::Shared, ops::var(1)),
@@ -92,10 +130,41 @@ fn qd103<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
 
 /// QD104 certificate-not-listed
 fn qd104<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
-    let go = ops::for_tested(
+    let go = ops::for_mat(
         1,
         ops::var_field(0, Field::ItemMaterials),
-        0,
+        ops::mt_and(
+            ops::mt_eq(
+                MatRead { field: Field::MatAcquisition, default: Some(0), present: false },
+                1,
+                true,
+            ),
+            ops::mt_or(
+                ops::mt_and(
+                    ops::mt_exists(
+                        MatRead { field: Field::MatKind, default: None, present: false },
+                        true,
+                    ),
+                    ops::mt_eq(
+                        MatRead { field: Field::MatKind, default: None, present: true },
+                        2,
+                        true,
+                    ),
+                ),
+                ops::mt_and(
+                    ops::mt_not(
+                        ops::mt_exists(
+                            MatRead { field: Field::MatKind, default: None, present: false },
+                            true,
+                        ),
+                    ),
+                    ops::mt_matches(
+                        MatRead { field: Field::MatNormName, default: None, present: false },
+                        0,
+                    ),
+                ),
+            ),
+        ),
         ops::let_(
             2,
             ops::table_by_own_name(Builtin::Certificate, ops::var(1)),
@@ -126,7 +195,29 @@ fn qd104<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
 
 /// QD105 self-issued-material
 fn qd105<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
-    let go = ops::for_tested(1, ops::var_field(0, Field::ItemMaterials), 0, ops::done());
+    let go = ops::for_mat(
+        1,
+        ops::var_field(0, Field::ItemMaterials),
+        ops::mt_and(
+            ops::mt_eq(
+                MatRead { field: Field::MatAcquisition, default: Some(0), present: false },
+                1,
+                true,
+            ),
+            ops::mt_and(
+                ops::mt_exists(
+                    MatRead { field: Field::MatSource, default: None, present: false },
+                    true,
+                ),
+                ops::mt_eq(
+                    MatRead { field: Field::MatSource, default: None, present: true },
+                    2,
+                    true,
+                ),
+            ),
+        ),
+        ops::done(),
+    );
     go(fx, env)
 }
 
@@ -562,10 +653,30 @@ fn qd402<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
 
 /// QD403 basis-level-too-low
 fn qd403<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
-    let go = ops::for_tested(
+    let go = ops::for_mat(
         1,
         ops::var_field(0, Field::ItemMaterials),
-        0,
+        ops::mt_or(
+            ops::mt_and(
+                ops::mt_exists(
+                    MatRead { field: Field::MatKind, default: None, present: false },
+                    true,
+                ),
+                ops::mt_eq(MatRead { field: Field::MatKind, default: None, present: true }, 0, true),
+            ),
+            ops::mt_and(
+                ops::mt_not(
+                    ops::mt_exists(
+                        MatRead { field: Field::MatKind, default: None, present: false },
+                        true,
+                    ),
+                ),
+                ops::mt_matches(
+                    MatRead { field: Field::MatNormName, default: None, present: false },
+                    0,
+                ),
+            ),
+        ),
         ops::when(
             ops::and(
                 ops::not(ops::is_empty_cd(ops::var_field(1, Field::MatBasis))),

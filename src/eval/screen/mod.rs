@@ -74,6 +74,8 @@ pub struct Consts {
     lists: Vec<Vec<CExpr>>,
     /// The compiler's functions of one material ([`crate::compile::cond::MatCond`]).
     tests: Vec<MatTest>,
+    /// Sets of texts (`m.kind in [...]`).
+    sets: Vec<Box<[Arc<str>]>>,
 }
 
 /// What a screen reads besides its variables.
@@ -676,6 +678,7 @@ fn generated_file(program: &crate::compile::Program) -> String {
          #![allow(unused_imports, reason = \"the imports are those any generated screen may name\")]\n\
          \n\
          use super::ops;\n\
+         use super::ops::MatRead;\n\
          use super::{{Const, Fx, V}};\n\
          use crate::compile::types::{{Builtin, Field}};\n\
          use crate::corpus::model::Date;\n\

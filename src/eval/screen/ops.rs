@@ -10,7 +10,9 @@
 //! depends on the shape of its rule only (see [`super::plan::Source`]).
 
 use super::{Const, Fx, Iter, L, V, field, get, is_empty, quantify, set};
+use crate::compile::cond::{material_len, material_text};
 use crate::compile::types::{Builtin, Field};
+use crate::corpus::model::Material;
 use crate::corpus::normalize;
 use crate::syntax::ast::{BinOp, QuantKind};
 
@@ -20,6 +22,9 @@ impl<T: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<V<'a>> + Send + Sync> ExF fo
 /// A condition: yes or no, or `None` to give up.
 pub trait CdF: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<bool> + Send + Sync {}
 impl<T: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<bool> + Send + Sync> CdF for T {}
+/// A condition on one material alone: yes or no, or `None` to give up.
+pub trait MtF: for<'a> Fn(&Fx<'a>, &'a Material) -> Option<bool> + Send + Sync {}
+impl<T: for<'a> Fn(&Fx<'a>, &'a Material) -> Option<bool> + Send + Sync> MtF for T {}
 /// The rest of a rule: `false` only when no path reaches its end.
 pub trait GoF: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> bool + Send + Sync {}
 impl<T: for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> bool + Send + Sync> GoF for T {}
@@ -31,6 +36,9 @@ macro_rules! ex {
 }
 macro_rules! cd {
     () => { impl for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> Option<bool> + Send + Sync };
+}
+macro_rules! mt {
+    () => { impl for<'a> Fn(&Fx<'a>, &'a Material) -> Option<bool> + Send + Sync };
 }
 macro_rules! go {
     () => { impl for<'a> Fn(&Fx<'a>, &mut [V<'a>]) -> bool + Send + Sync };
@@ -106,7 +114,39 @@ pub fn for_tested(slot: usize, list: impl ExF, test: usize, next: impl GoF) -> g
     }
 }
 
+/// `for slot in list` over materials followed by a `when` on the material alone, `test`: each
+/// material is tested before it is bound.
+#[inline]
+pub fn for_mat(slot: usize, list: impl ExF, test: impl MtF, next: impl GoF) -> go!() {
+    move |fx, env| {
+        let Some(V::List(l)) = list(fx, env) else { return true };
+        let L::Mats(it, i, end) = l else { return true };
+        for (k, m) in it.materials.iter().enumerate().take(end as usize) {
+            match test(fx, m) {
+                Some(false) => continue,
+                Some(true) => {}
+                None => return true,
+            }
+            let Ok(k) = u32::try_from(k) else { return true };
+            set(env, slot, V::Mat(m, it, i, k));
+            if next(fx, env) {
+                return true;
+            }
+        }
+        false
+    }
+}
+
 // ----- conditions -----
+
+/// `test` on the material in `slot`.
+#[inline]
+pub fn mat_cond(slot: usize, test: impl MtF) -> cd!() {
+    move |fx, env| match get(env, slot)? {
+        V::Mat(m, ..) => test(fx, m),
+        _ => None,
+    }
+}
 
 /// Material test `test` of the table on the material in `slot`.
 #[inline]
@@ -314,7 +354,7 @@ pub fn lookup(
     key: impl ExF,
     cond: impl CdF,
 ) -> ex!() {
-    let read = crate::compile::cond::material_text(f);
+    let read = material_text(f);
     move |fx, env| {
         let Some(read) = read else { return plain(fx, env) };
         let V::List(L::Mats(it, i, end)) = list(fx, env)? else { return plain(fx, env) };
@@ -419,4 +459,96 @@ pub fn preceding(arg: impl ExF) -> ex!() {
             _ => L::Count(0),
         }))
     }
+}
+
+// ----- conditions on one material, as the compiler's material tests (`compile::cond`) -----
+
+/// A text field of a material as a lowered condition reads it: `default` (a text of the table)
+/// when it is absent, and absent a reason to give up when the checker proved it `present`.
+#[derive(Debug, Clone, Copy)]
+pub struct MatRead {
+    pub field: Field,
+    pub default: Option<usize>,
+    pub present: bool,
+}
+
+impl MatRead {
+    /// The text, `Some(None)` when absent; `None` to give up.
+    #[inline(always)]
+    fn read<'a>(self, fx: &Fx<'a>, m: &'a Material) -> Option<Option<&'a str>> {
+        let v = match material_text(self.field)?(m) {
+            Some(v) => Some(v),
+            None => match self.default {
+                Some(k) => Some(&**fx.consts.texts.get(k)?),
+                None => None,
+            },
+        };
+        if self.present && v.is_none() {
+            return None;
+        }
+        Some(v)
+    }
+}
+
+/// `and` of two material conditions.
+#[inline]
+pub fn mt_and(a: impl MtF, b: impl MtF) -> mt!() {
+    move |fx, m| if a(fx, m)? { b(fx, m) } else { Some(false) }
+}
+
+/// `or` of two material conditions.
+#[inline]
+pub fn mt_or(a: impl MtF, b: impl MtF) -> mt!() {
+    move |fx, m| if a(fx, m)? { Some(true) } else { b(fx, m) }
+}
+
+#[inline]
+pub fn mt_not(a: impl MtF) -> mt!() {
+    move |fx, m| a(fx, m).map(|b| !b)
+}
+
+/// `and` (`false`) or `or` (`true`) of no conditions.
+#[inline]
+pub fn mt_none(any: bool) -> mt!() {
+    move |_, _| Some(!any)
+}
+
+/// The text `== lit` (`eq`) or `!= lit`, `lit` a text of the table.
+#[inline]
+pub fn mt_eq(r: MatRead, lit: usize, eq: bool) -> mt!() {
+    move |fx, m| {
+        let v = r.read(fx, m)?;
+        Some((v == Some(&**fx.consts.texts.get(lit)?)) == eq)
+    }
+}
+
+/// The text `in` (`is_in`) or `not in` the texts `set` of the table.
+#[inline]
+pub fn mt_in(r: MatRead, set: usize, is_in: bool) -> mt!() {
+    move |fx, m| {
+        let v = r.read(fx, m)?;
+        let set = fx.consts.sets.get(set)?;
+        Some(v.is_some_and(|x| set.iter().any(|s| **s == *x)) == is_in)
+    }
+}
+
+/// `exists(text)` (`true`) or `empty(text)` (`false`).
+#[inline]
+pub fn mt_exists(r: MatRead, exists: bool) -> mt!() {
+    move |fx, m| {
+        let v = r.read(fx, m)?;
+        Some(if exists { v.is_some() } else { v.is_none_or(|s| s.trim().is_empty()) })
+    }
+}
+
+/// `exists(list)` (`true`, always) or `empty(list)` (`false`) of a list field.
+#[inline]
+pub fn mt_list_exists(f: Field, exists: bool) -> mt!() {
+    move |_, m| Some(exists || material_len(f)?(m) == 0)
+}
+
+/// The text `matches` regex `re` of the table (absent: give up).
+#[inline]
+pub fn mt_matches(r: MatRead, re: usize) -> mt!() {
+    move |fx, m| Some(fx.consts.regexes.get(re)?.is_match(r.read(fx, m)??))
 }

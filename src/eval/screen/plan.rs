@@ -6,9 +6,9 @@
 
 use std::sync::Arc;
 
-use super::ops::{self, CdF, ExF, GoF};
+use super::ops::{self, CdF, ExF, GoF, MatRead, MtF};
 use super::{Const, Consts, V};
-use crate::compile::cond::{Cond, material_text};
+use crate::compile::cond::{Cond, Leaf, Len, MatCond, MatText, material_text};
 use crate::compile::types::{Builtin, Field};
 use crate::compile::{CExpr, Lookup, Step};
 use crate::syntax::ast::{BinOp, QuantKind};
@@ -16,6 +16,7 @@ use crate::syntax::ast::{BinOp, QuantKind};
 pub type Ex = Box<dyn ExF>;
 pub type Cd = Box<dyn CdF>;
 pub type Go = Box<dyn GoF>;
+pub type Mt = Box<dyn MtF>;
 /// A condition's fixed answer ([`ops::answer`]).
 type Answer = Option<bool>;
 /// A fixed value ([`ops::always`]).
@@ -103,6 +104,12 @@ impl Arg for Const {
     }
 }
 
+impl Arg for MatRead {
+    fn rust(&self) -> String {
+        format!("MatRead {{ field: {}, default: {:?}, present: {} }}", self.field.rust(), self.default, self.present)
+    }
+}
+
 impl Arg for (QuantKind, usize, Field) {
     fn rust(&self) -> String {
         format!("({}, {}, {})", self.0.rust(), self.1.rust(), self.2.rust())
@@ -119,6 +126,7 @@ macro_rules! makers {
             type Ex;
             type Cd;
             type Go;
+            type Mt;
             $(fn $op(&mut self, $($p: makers!(@ty $t)),*) -> makers!(@ty $r);)*
         }
 
@@ -126,6 +134,7 @@ macro_rules! makers {
             type Ex = Ex;
             type Cd = Cd;
             type Go = Go;
+            type Mt = Mt;
             $(fn $op(&mut self, $($p: makers!(@ty $t)),*) -> makers!(@ty $r) {
                 makers!(@boxed $op $($boxed)?; $($p),*)
             })*
@@ -135,6 +144,7 @@ macro_rules! makers {
             type Ex = String;
             type Cd = String;
             type Go = String;
+            type Mt = String;
             $(fn $op(&mut self, $($p: makers!(@ty $t)),*) -> String {
                 let parts: Vec<String> = vec![$(makers!(@rust $t $p)),*];
                 format!("ops::{}({})", stringify!($op), parts.join(", "))
@@ -146,10 +156,12 @@ macro_rules! makers {
     (@ty Ex) => { Self::Ex };
     (@ty Cd) => { Self::Cd };
     (@ty Go) => { Self::Go };
+    (@ty Mt) => { Self::Mt };
     (@ty $t:ident) => { $t };
     (@rust Ex $p:ident) => { $p };
     (@rust Cd $p:ident) => { $p };
     (@rust Go $p:ident) => { $p };
+    (@rust Mt $p:ident) => { $p };
     (@rust $t:tt $p:ident) => { $p.rust() };
 }
 
@@ -159,7 +171,18 @@ makers! {
     when(c: Cd, next: Go) -> Go;
     for_(slot: usize, list: Ex, next: Go) -> Go;
     for_tested(slot: usize, list: Ex, test: usize, next: Go) -> Go;
+    for_mat(slot: usize, list: Ex, test: Mt, next: Go) -> Go;
     mat_test(slot: usize, test: usize) -> Cd;
+    mat_cond(slot: usize, test: Mt) -> Cd;
+    mt_and(a: Mt, b: Mt) -> Mt;
+    mt_or(a: Mt, b: Mt) -> Mt;
+    mt_not(a: Mt) -> Mt;
+    mt_none(any: bool) -> Mt;
+    mt_eq(r: MatRead, lit: usize, eq: bool) -> Mt;
+    mt_in(r: MatRead, set: usize, is_in: bool) -> Mt;
+    mt_exists(r: MatRead, exists: bool) -> Mt;
+    mt_list_exists(f: Field, exists: bool) -> Mt;
+    mt_matches(r: MatRead, re: usize) -> Mt;
     and(a: Cd, b: Cd) -> Cd;
     or(a: Cd, b: Cd) -> Cd;
     not(a: Cd) -> Cd;
@@ -199,6 +222,14 @@ makers! {
     preceding(arg: Ex) -> Ex;
 }
 
+/// A condition on one material, as a screen tests it.
+enum Test<T> {
+    /// Made of operations.
+    Made(T),
+    /// The compiler's own test, `k` of the table.
+    Compiled(usize),
+}
+
 /// Makes the closures of a screen at once.
 pub struct Boxed;
 
@@ -206,11 +237,11 @@ pub struct Boxed;
 pub struct Source;
 
 /// Chooses the operations of one rule's screen and gathers the literals they read.
-pub struct Builder<M> {
+pub struct Builder<M: Maker> {
     pub maker: M,
     pub consts: Consts,
     /// The material test of the `when` after the loop being built.
-    pending_filter: Option<usize>,
+    pending_filter: Option<Test<M::Mt>>,
 }
 
 impl<M: Maker> Builder<M> {
@@ -228,8 +259,7 @@ impl<M: Maker> Builder<M> {
                 && let Some(Step::For(slot, _)) = i.checked_sub(1).and_then(|p| steps.get(p))
                 && *slot == mc.slot
             {
-                self.consts.tests.push(mc.test.clone());
-                self.pending_filter = Some(self.consts.tests.len().saturating_sub(1));
+                self.pending_filter = Some(self.material(mc));
                 continue;
             }
             go = self.step(step, go);
@@ -250,11 +280,85 @@ impl<M: Maker> Builder<M> {
             Step::For(slot, list) => {
                 let list = self.ex(list);
                 match self.pending_filter.take() {
-                    Some(test) => self.maker.for_tested(*slot, list, test, next),
+                    Some(Test::Made(test)) => self.maker.for_mat(*slot, list, test, next),
+                    Some(Test::Compiled(test)) => self.maker.for_tested(*slot, list, test, next),
                     None => self.maker.for_(*slot, list, next),
                 }
             }
         }
+    }
+
+    /// A condition on one material: made of operations where its parts are those the compiler's
+    /// material test is made of ([`crate::compile::cond`]), else that test itself, from the table.
+    fn material(&mut self, mc: &MatCond) -> Test<M::Mt> {
+        let (texts, regexes) = (self.consts.texts.len(), self.consts.regexes.len());
+        if let Some(t) = self.mt(&mc.cond, mc.slot) {
+            return Test::Made(t);
+        }
+        // What the attempt added to the table is not read.
+        self.consts.texts.truncate(texts);
+        self.consts.regexes.truncate(regexes);
+        self.consts.tests.push(mc.test.clone());
+        Test::Compiled(self.consts.tests.len().saturating_sub(1))
+    }
+
+    /// `c` as [`crate::compile::cond::material_test`] builds it, of the material in `slot`.
+    fn mt(&mut self, c: &Cond, slot: usize) -> Option<M::Mt> {
+        Some(match c {
+            Cond::All(parts) | Cond::Any(parts) => {
+                // `and` stops at the first false operand, `or` at the first true one: nested
+                // from the right, they stop where the compiler's loop stops.
+                let any = matches!(c, Cond::Any(_));
+                let mut tests = parts.iter().map(|p| self.mt(p, slot)).collect::<Option<Vec<_>>>()?;
+                let mut test = match tests.pop() {
+                    Some(t) => t,
+                    None => return Some(self.maker.mt_none(any)),
+                };
+                while let Some(t) = tests.pop() {
+                    test = if any { self.maker.mt_or(t, test) } else { self.maker.mt_and(t, test) };
+                }
+                test
+            }
+            Cond::Not(a) => {
+                let a = self.mt(a, slot)?;
+                self.maker.mt_not(a)
+            }
+            Cond::Leaf(leaf, _) => match &**leaf {
+                Leaf::MatEq(t, lit, eq) if t.slot == slot => {
+                    let (r, lit) = (self.mat_read(t)?, self.text(lit));
+                    self.maker.mt_eq(r, lit, *eq)
+                }
+                Leaf::MatIn(t, set, is_in) if t.slot == slot => {
+                    let r = self.mat_read(t)?;
+                    self.consts.sets.push(set.clone());
+                    let set = self.consts.sets.len().saturating_sub(1);
+                    self.maker.mt_in(r, set, *is_in)
+                }
+                Leaf::MatExists(t, exists) if t.slot == slot => {
+                    let r = self.mat_read(t)?;
+                    self.maker.mt_exists(r, *exists)
+                }
+                Leaf::ListExists(Len::Material(s, _, f), exists) if *s == slot => {
+                    self.maker.mt_list_exists(*f, *exists)
+                }
+                Leaf::Matches(t, re) => {
+                    let r = MatText::of(t).filter(|t| t.slot == slot)?;
+                    let r = self.mat_read(&r)?;
+                    self.consts.regexes.push(re.clone());
+                    let re = self.consts.regexes.len().saturating_sub(1);
+                    self.maker.mt_matches(r, re)
+                }
+                _ => return None,
+            },
+            Cond::Other(_) | Cond::Mat(_) => return None,
+        })
+    }
+
+    /// How [`ops::MatRead`] reads `t`: its default held in the table.
+    fn mat_read(&mut self, t: &MatText) -> Option<MatRead> {
+        material_text(t.field)?;
+        let default = t.default.as_ref().map(|d| self.text(d));
+        Some(MatRead { field: t.field, default, present: t.present })
     }
 
     /// A condition: `Some(answer)`, or `None` to give up (which includes a value that is not a
@@ -263,11 +367,10 @@ impl<M: Maker> Builder<M> {
         match e {
             CExpr::Cond(c) => match &c.0 {
                 // A condition on one material: the compiler's own function of the material.
-                Cond::Mat(mc) => {
-                    self.consts.tests.push(mc.test.clone());
-                    let test = self.consts.tests.len().saturating_sub(1);
-                    self.maker.mat_test(mc.slot, test)
-                }
+                Cond::Mat(mc) => match self.material(mc) {
+                    Test::Made(test) => self.maker.mat_cond(mc.slot, test),
+                    Test::Compiled(test) => self.maker.mat_test(mc.slot, test),
+                },
                 _ => self.cond(&c.1),
             },
             CExpr::Bin(BinOp::And, a, b) => {
