@@ -90,28 +90,11 @@ pub fn for_(slot: usize, list: impl ExF, next: impl GoF) -> go!() {
     }
 }
 
-/// `for slot in list` over materials followed by a `when` on the material alone (material test
-/// `test` of the table): each material is tested before it is bound.
+/// `for slot in list` over materials followed by a `when` on the material alone, the compiler's
+/// material test `test` of the table.
 #[inline]
 pub fn for_tested(slot: usize, list: impl ExF, test: usize, next: impl GoF) -> go!() {
-    move |fx, env| {
-        let Some(V::List(l)) = list(fx, env) else { return true };
-        let L::Mats(it, i, end) = l else { return true };
-        let Some(test) = fx.consts.tests.get(test) else { return true };
-        for (k, m) in it.materials.iter().enumerate().take(end as usize) {
-            match test(m) {
-                Some(false) => continue,
-                Some(true) => {}
-                None => return true,
-            }
-            let Ok(k) = u32::try_from(k) else { return true };
-            set(env, slot, V::Mat(m, it, i, k));
-            if next(fx, env) {
-                return true;
-            }
-        }
-        false
-    }
+    for_mat(slot, list, compiled(test), next)
 }
 
 /// `for slot in list` over materials followed by a `when` on the material alone, `test`: each
@@ -148,13 +131,10 @@ pub fn mat_cond(slot: usize, test: impl MtF) -> cd!() {
     }
 }
 
-/// Material test `test` of the table on the material in `slot`.
+/// The compiler's material test `test` of the table on the material in `slot`.
 #[inline]
 pub fn mat_test(slot: usize, test: usize) -> cd!() {
-    move |fx, env| match get(env, slot)? {
-        V::Mat(m, ..) => fx.consts.tests.get(test)?(m),
-        _ => None,
-    }
+    mat_cond(slot, compiled(test))
 }
 
 #[inline]
@@ -488,6 +468,12 @@ impl MatRead {
         }
         Some(v)
     }
+}
+
+/// The compiler's material test `test` of the table, for a condition it has no operations for.
+#[inline]
+fn compiled(test: usize) -> mt!() {
+    move |fx, m| fx.consts.tests.get(test)?(m)
 }
 
 /// `and` of two material conditions.

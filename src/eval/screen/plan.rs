@@ -30,41 +30,23 @@ pub trait Arg {
     fn rust(&self) -> String;
 }
 
-impl Arg for usize {
-    fn rust(&self) -> String {
-        self.to_string()
-    }
+/// `Arg` for types written as they print (`Display`), or as `Type::Variant` (`Debug`).
+macro_rules! args {
+    (display: $($t:ty),*; variants: $($e:ident),*) => {
+        $(impl Arg for $t {
+            fn rust(&self) -> String {
+                self.to_string()
+            }
+        })*
+        $(impl Arg for $e {
+            fn rust(&self) -> String {
+                format!("{}::{self:?}", stringify!($e))
+            }
+        })*
+    };
 }
 
-impl Arg for bool {
-    fn rust(&self) -> String {
-        self.to_string()
-    }
-}
-
-impl Arg for Field {
-    fn rust(&self) -> String {
-        format!("Field::{self:?}")
-    }
-}
-
-impl Arg for Builtin {
-    fn rust(&self) -> String {
-        format!("Builtin::{self:?}")
-    }
-}
-
-impl Arg for BinOp {
-    fn rust(&self) -> String {
-        format!("BinOp::{self:?}")
-    }
-}
-
-impl Arg for QuantKind {
-    fn rust(&self) -> String {
-        format!("QuantKind::{self:?}")
-    }
-}
+args!(display: usize, bool; variants: Field, Builtin, BinOp, QuantKind);
 
 impl Arg for Option<bool> {
     fn rust(&self) -> String {
@@ -88,8 +70,9 @@ impl Arg for V<'static> {
             V::Bool(b) => format!("V::Bool({b})"),
             V::Int(n) => format!("V::Int({n})"),
             V::Date(d) => format!("V::Date(Date {{ year: {}, month: {}, day: {} }})", d.year, d.month, d.day),
-            // Only literals are passed as values: `Builder::constant` makes no other.
-            _ => "V::Absent /* not a literal */".to_string(),
+            // Only literals are passed as values (`Builder::constant` makes no other): were another
+            // ever written, the generated screens would not build.
+            _ => "compile_error!(\"a value that is not a literal\")".to_string(),
         }
     }
 }
