@@ -94,7 +94,8 @@ fn exit_2_on_bad_arguments() {
 
 /// A `--select`/`--ignore` entry (or the configuration's `select`/`ignore`) that is no rule id's
 /// prefix stops the run: a typo would run no rule, and an empty entry (a trailing comma) matches
-/// every id, so `--ignore QD101,` ran nothing and exited 0.
+/// every id, so `--ignore QD101,` ran nothing and exited 0. So does a `severity` key that is no
+/// rule id.
 #[test]
 fn exit_2_on_a_selection_that_matches_no_rule() {
     for (args, said) in [
@@ -118,6 +119,16 @@ fn exit_2_on_a_selection_that_matches_no_rule() {
     let o = qingdan(&["check", dir.path().to_str().unwrap(), "--as-of", AS_OF]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("配置文件的 `ignore` 中的 `QD9x`"), "{}", stderr(&o));
+    // `severity` names whole ids: a typo there left the rule at its own level.
+    std::fs::write(dir.path().join("qingdan.yaml"), "severity: {QD10l: off, qd203: error}\n").unwrap();
+    let o = qingdan(&["check", dir.path().to_str().unwrap(), "--as-of", AS_OF]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("配置文件的 `severity` 中的 `QD10L` 不是规则编号") && err.contains("QD101"), "{err}");
+    assert!(!err.contains("QD203"), "{err}");
+    std::fs::write(dir.path().join("qingdan.yaml"), "severity: {QD101: off, qd203: error}\n").unwrap();
+    let o = qingdan(&["check", dir.path().to_str().unwrap(), "--as-of", AS_OF, "-q"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     // Prefixes that name rules still select them.
     let o = qingdan(&["check", "corpus/", "--as-of", AS_OF, "--select", "QD1,QD203", "--ignore", "QD108", "-q"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -382,25 +382,9 @@ fn levels_for(
     let listed =
         [("--select", &args.select), ("--ignore", &args.ignore), ("select", &cfg.select), ("ignore", &cfg.ignore)];
     let matches = |p: &str| !p.is_empty() && program.rules.iter().any(|r| r.id.starts_with(p));
-    let unknown: Vec<SourceError> = listed
-        .iter()
-        .flat_map(|(whence, prefixes)| prefixes.iter().map(move |p| (*whence, p.trim())))
-        .filter(|(_, p)| !matches(p))
-        .map(|(whence, p)| {
-            let what = if whence.starts_with("--") {
-                whence.to_string()
-            } else {
-                tr!("配置文件的 `{}`", "`{}` of the configuration file", whence)
-            };
-            SourceError::new(
-                "qingdan::unknown_rule",
-                if p.is_empty() {
-                    tr!("{} 中有空项", "{} has an empty entry", what)
-                } else {
-                    tr!("{} 中的 `{}` 不是任何规则编号的前缀", "`{1}` in {0} is not the prefix of any rule id", what, p)
-                },
-            )
-            .help(match crate::diag::did_you_mean(p, program.rules.iter().map(|r| r.id.as_str())) {
+    let problem = |message: String, p: &str| {
+        SourceError::new("qingdan::unknown_rule", message).help(
+            match crate::diag::did_you_mean(p, program.rules.iter().map(|r| r.id.as_str())) {
                 Some(id) if !p.is_empty() => tr!(
                     "是否指 {}？`qingdan rules` 列出全部规则",
                     "did you mean {}? `qingdan rules` lists the rules",
@@ -410,9 +394,38 @@ fn levels_for(
                     "`qingdan rules` 列出全部规则；多个前缀用逗号分隔，不留空项（如 QD1,QD203）",
                     "`qingdan rules` lists the rules; separate prefixes with commas, without empty entries (QD1,QD203)"
                 ),
-            })
+            },
+        )
+    };
+    let mut unknown: Vec<SourceError> = listed
+        .iter()
+        .flat_map(|(whence, prefixes)| prefixes.iter().map(move |p| (*whence, p.trim())))
+        .filter(|(_, p)| !matches(p))
+        .map(|(whence, p)| {
+            let what = if whence.starts_with("--") {
+                whence.to_string()
+            } else {
+                tr!("配置文件的 `{}`", "`{}` of the configuration file", whence)
+            };
+            let message = if p.is_empty() {
+                tr!("{} 中有空项", "{} has an empty entry", what)
+            } else {
+                tr!("{} 中的 `{}` 不是任何规则编号的前缀", "`{1}` in {0} is not the prefix of any rule id", what, p)
+            };
+            problem(message, p)
         })
         .collect();
+    // `severity` names whole rule ids: a typo would leave the rule at its own level, silently.
+    unknown.extend(cfg.severity.keys().filter(|id| !program.rules.iter().any(|r| r.id == **id)).map(|id| {
+        problem(
+            tr!(
+                "配置文件的 `severity` 中的 `{}` 不是规则编号",
+                "`{}` in `severity` of the configuration file is not a rule id",
+                id
+            ),
+            id,
+        )
+    }));
     if unknown.len() > 1 {
         return Err(Problems::new(tr!("规则选择有误", "invalid rule selection"), unknown));
     }
