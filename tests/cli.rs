@@ -110,6 +110,9 @@ fn exit_2_on_a_selection_that_matches_no_rule() {
         let err = stderr(&o);
         assert!(err.contains("qingdan::unknown_rule") && err.contains(said), "{args:?}: {err}");
     }
+    // Two empty entries are one problem.
+    let o = qingdan(&["check", "corpus/", "--as-of", AS_OF, "--select", ","]);
+    assert_eq!(stderr(&o).matches("中有空项").count(), 1, "{}", stderr(&o));
     let o = qingdan(&["check", "corpus/", "--as-of", AS_OF, "--select", "QD10l", "--lang", "en"]);
     assert!(stderr(&o).contains("did you mean QD101?"), "{}", stderr(&o));
     // The configuration file's lists likewise.

@@ -371,7 +371,7 @@ fn progress_bar(n: usize) -> Option<indicatif::ProgressBar> {
 /// Per-rule levels from the configuration and the command line. A `select` or `ignore` entry
 /// that is no rule id's prefix is an error: a typo (`QD10l`) or an empty entry (`QD101,`, whose
 /// empty prefix matches every id) would otherwise run no rule, or every rule, and a CI gate
-/// would pass without checking what it was meant to.
+/// would pass without checking what it was meant to. So is a `severity` key that is no rule id.
 fn levels_for(
     program: &Program,
     cfg: &crate::corpus::config::Config,
@@ -382,7 +382,7 @@ fn levels_for(
     let listed =
         [("--select", &args.select), ("--ignore", &args.ignore), ("select", &cfg.select), ("ignore", &cfg.ignore)];
     let matches = |p: &str| !p.is_empty() && program.rules.iter().any(|r| r.id.starts_with(p));
-    let problem = |message: String, p: &str| {
+    let problem = |message: String, p: &str, otherwise: String| {
         SourceError::new("qingdan::unknown_rule", message).help(
             match crate::diag::did_you_mean(p, program.rules.iter().map(|r| r.id.as_str())) {
                 Some(id) if !p.is_empty() => tr!(
@@ -390,10 +390,7 @@ fn levels_for(
                     "did you mean {}? `qingdan rules` lists the rules",
                     id
                 ),
-                _ => tr!(
-                    "`qingdan rules` 列出全部规则；多个前缀用逗号分隔，不留空项（如 QD1,QD203）",
-                    "`qingdan rules` lists the rules; separate prefixes with commas, without empty entries (QD1,QD203)"
-                ),
+                _ => otherwise,
             },
         )
     };
@@ -412,7 +409,11 @@ fn levels_for(
             } else {
                 tr!("{} 中的 `{}` 不是任何规则编号的前缀", "`{1}` in {0} is not the prefix of any rule id", what, p)
             };
-            problem(message, p)
+            let otherwise = tr!(
+                "`qingdan rules` 列出全部规则；多个前缀用逗号分隔，不留空项（如 QD1,QD203）",
+                "`qingdan rules` lists the rules; separate prefixes with commas, without empty entries (QD1,QD203)"
+            );
+            problem(message, p, otherwise)
         })
         .collect();
     // `severity` names whole rule ids: a typo would leave the rule at its own level, silently.
@@ -424,8 +425,11 @@ fn levels_for(
                 id
             ),
             id,
+            tr!("`qingdan rules` 列出全部规则编号", "`qingdan rules` lists the rule ids"),
         )
     }));
+    // `--select ,` has two empty entries: one problem.
+    unknown.dedup_by(|a, b| a.message == b.message);
     if unknown.len() > 1 {
         return Err(Problems::new(tr!("规则选择有误", "invalid rule selection"), unknown));
     }
