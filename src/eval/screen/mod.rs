@@ -78,6 +78,22 @@ pub struct Consts {
     sets: Vec<Box<[Arc<str>]>>,
 }
 
+impl Consts {
+    /// How many entries each table holds, for [`Consts::truncate`].
+    fn sizes(&self) -> [usize; 5] {
+        [self.texts.len(), self.regexes.len(), self.lists.len(), self.tests.len(), self.sets.len()]
+    }
+
+    /// Drops what was added to every table since `sizes` was taken.
+    fn truncate(&mut self, [texts, regexes, lists, tests, sets]: [usize; 5]) {
+        self.texts.truncate(texts);
+        self.regexes.truncate(regexes);
+        self.lists.truncate(lists);
+        self.tests.truncate(tests);
+        self.sets.truncate(sets);
+    }
+}
+
 /// What a screen reads besides its variables.
 pub struct Fx<'a> {
     corpus: &'a Corpus,

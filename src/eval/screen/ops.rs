@@ -453,20 +453,24 @@ pub struct MatRead {
 }
 
 impl MatRead {
-    /// The text, `Some(None)` when absent; `None` to give up.
+    /// Reads the text of a material: `Some(None)` when absent, `None` to give up. The field's
+    /// reader is chosen here, once, not at every material.
     #[inline(always)]
-    fn read<'a>(self, fx: &Fx<'a>, m: &'a Material) -> Option<Option<&'a str>> {
-        let v = match material_text(self.field)?(m) {
-            Some(v) => Some(v),
-            None => match self.default {
-                Some(k) => Some(&**fx.consts.texts.get(k)?),
-                None => None,
-            },
-        };
-        if self.present && v.is_none() {
-            return None;
+    fn reader(self) -> impl for<'a> Fn(&Fx<'a>, &'a Material) -> Option<Option<&'a str>> + Send + Sync {
+        let get = material_text(self.field);
+        move |fx, m| {
+            let v = match get?(m) {
+                Some(v) => Some(v),
+                None => match self.default {
+                    Some(k) => Some(&**fx.consts.texts.get(k)?),
+                    None => None,
+                },
+            };
+            if self.present && v.is_none() {
+                return None;
+            }
+            Some(v)
         }
-        Some(v)
     }
 }
 
@@ -502,8 +506,9 @@ pub fn mt_none(any: bool) -> mt!() {
 /// The text `== lit` (`eq`) or `!= lit`, `lit` a text of the table.
 #[inline]
 pub fn mt_eq(r: MatRead, lit: usize, eq: bool) -> mt!() {
+    let read = r.reader();
     move |fx, m| {
-        let v = r.read(fx, m)?;
+        let v = read(fx, m)?;
         Some((v == Some(&**fx.consts.texts.get(lit)?)) == eq)
     }
 }
@@ -511,8 +516,9 @@ pub fn mt_eq(r: MatRead, lit: usize, eq: bool) -> mt!() {
 /// The text `in` (`is_in`) or `not in` the texts `set` of the table.
 #[inline]
 pub fn mt_in(r: MatRead, set: usize, is_in: bool) -> mt!() {
+    let read = r.reader();
     move |fx, m| {
-        let v = r.read(fx, m)?;
+        let v = read(fx, m)?;
         let set = fx.consts.sets.get(set)?;
         Some(v.is_some_and(|x| set.iter().any(|s| **s == *x)) == is_in)
     }
@@ -521,8 +527,9 @@ pub fn mt_in(r: MatRead, set: usize, is_in: bool) -> mt!() {
 /// `exists(text)` (`true`) or `empty(text)` (`false`).
 #[inline]
 pub fn mt_exists(r: MatRead, exists: bool) -> mt!() {
+    let read = r.reader();
     move |fx, m| {
-        let v = r.read(fx, m)?;
+        let v = read(fx, m)?;
         Some(if exists { v.is_some() } else { v.is_none_or(|s| s.trim().is_empty()) })
     }
 }
@@ -530,11 +537,13 @@ pub fn mt_exists(r: MatRead, exists: bool) -> mt!() {
 /// `exists(list)` (`true`, always) or `empty(list)` (`false`) of a list field.
 #[inline]
 pub fn mt_list_exists(f: Field, exists: bool) -> mt!() {
-    move |_, m| Some(exists || material_len(f)?(m) == 0)
+    let len = material_len(f);
+    move |_, m| Some(exists || len?(m) == 0)
 }
 
 /// The text `matches` regex `re` of the table (absent: give up).
 #[inline]
 pub fn mt_matches(r: MatRead, re: usize) -> mt!() {
-    move |fx, m| Some(fx.consts.regexes.get(re)?.is_match(r.read(fx, m)??))
+    let read = r.reader();
+    move |fx, m| Some(fx.consts.regexes.get(re)?.is_match(read(fx, m)??))
 }

@@ -274,13 +274,12 @@ impl<M: Maker> Builder<M> {
     /// A condition on one material: made of operations where its parts are those the compiler's
     /// material test is made of ([`crate::compile::cond`]), else that test itself, from the table.
     fn material(&mut self, mc: &MatCond) -> Test<M::Mt> {
-        let (texts, regexes) = (self.consts.texts.len(), self.consts.regexes.len());
+        let before = self.consts.sizes();
         if let Some(t) = self.mt(&mc.cond, mc.slot) {
             return Test::Made(t);
         }
         // What the attempt added to the table is not read.
-        self.consts.texts.truncate(texts);
-        self.consts.regexes.truncate(regexes);
+        self.consts.truncate(before);
         self.consts.tests.push(mc.test.clone());
         Test::Compiled(self.consts.tests.len().saturating_sub(1))
     }
