@@ -174,24 +174,28 @@ impl Trees {
         let (file, start, end) = (mat.span.file, mat.span.start, mat.span.end);
         let src = corpus.sources.get(file)?;
         let alone = self.alone;
-        let key = (file, start, end);
-        let piece = self.pieces.entry(key).or_insert_with(|| alone.then(|| parse_alone(src, mat.span)).flatten());
-        if piece.as_ref().is_some_and(|root| find_node(root, start, end).is_some()) {
-            let root = self.pieces.get(&key)?.as_ref()?;
-            return Some((src, find_node(root, start, end)?));
+        let alone_tree = |span: Span| alone.then(|| parse_alone(src, span)).flatten();
+        if let Some(n) = node_in(&mut self.pieces, (file, start, end), || alone_tree(mat.span), start, end) {
+            return Some((src, n));
         }
-        let key = (file, item);
-        let parsed = self.items.entry(key).or_insert_with(|| {
-            corpus.items.get(item as usize).filter(|_| alone).and_then(|it| parse_alone(src, it.span))
-        });
-        if parsed.as_ref().is_some_and(|root| find_node(root, start, end).is_some()) {
-            let root = self.items.get(&key)?.as_ref()?;
-            return Some((src, find_node(root, start, end)?));
+        let item_span = corpus.items.get(item as usize).map(|it| it.span);
+        if let Some(n) = node_in(&mut self.items, (file, item), || item_span.and_then(alone_tree), start, end) {
+            return Some((src, n));
         }
-        let root =
-            self.files.entry(file).or_insert_with(|| yaml::parse(src, file, yaml::Limits::default()).ok().flatten());
-        Some((src, find_node(root.as_ref()?, start, end)?))
+        let whole = || yaml::parse(src, file, yaml::Limits::default()).ok().flatten();
+        node_in(&mut self.files, file, whole, start, end).map(|n| (src, n))
     }
+}
+
+/// The node at `start..end` in the tree kept under `key`, parsed by `parse` the first time.
+fn node_in<K: std::hash::Hash + Eq>(
+    trees: &mut std::collections::HashMap<K, Option<Node>>,
+    key: K,
+    parse: impl FnOnce() -> Option<Node>,
+    start: u32,
+    end: u32,
+) -> Option<&Node> {
+    find_node(trees.entry(key).or_insert_with(parse).as_ref()?, start, end)
 }
 
 /// The record (an item, a material) written at `span` of `src`, cut out and parsed alone, its
