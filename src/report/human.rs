@@ -82,9 +82,7 @@ impl MietteDiagnostic for Shown<'_> {
 /// terminal, `NO_COLOR`, or a fixed plain width in tests).
 #[must_use]
 pub fn render(report: &Report<'_>, color: bool, width: usize, quiet: bool) -> String {
-    let mut out = Vec::new();
-    let _ = render_to(report, color, width, quiet, &mut out);
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    super::written(|w| render_to(report, color, width, quiet, w))
 }
 
 /// Findings rendered together, in parallel, before they are written (in order): about a

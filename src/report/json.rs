@@ -16,10 +16,7 @@ struct JsonReport<'a> {
 /// The report as pretty-printed JSON (stable field order).
 #[must_use]
 pub fn render(report: &Report<'_>) -> String {
-    let mut out = Vec::new();
-    // Writing to memory fails only if serialising does, which these types never do.
-    let _ = render_to(report, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    super::written(|w| render_to(report, w))
 }
 
 /// [`render`], written to `w` as it is serialised: the report of a national corpus runs to

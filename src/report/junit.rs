@@ -16,10 +16,7 @@ fn esc(s: &str) -> String {
 /// The report as JUnit XML.
 #[must_use]
 pub fn render(report: &Report<'_>) -> String {
-    let mut out = Vec::new();
-    // Writing to memory cannot fail.
-    let _ = render_to(report, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    super::written(|w| render_to(report, w))
 }
 
 /// [`render`], written to `w` as it is made: every failure quotes its statutes, and the report of

@@ -29,6 +29,14 @@ use crate::corpus::reference::References;
 use crate::eval::Finding;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 
+/// What a format's `render_to` writes, as a string (the formats' `render`, for tests and
+/// benches). Writing to memory fails only if serialising does, which the report's types never do.
+fn written(render_to: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>) -> String {
+    let mut out = Vec::new();
+    let _ = render_to(&mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
 /// A citation as reported.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CiteOut {

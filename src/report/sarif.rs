@@ -130,10 +130,7 @@ fn result_json(d: &Diagnostic, rule_index: usize) -> Value {
 /// The report as a SARIF 2.1.0 log.
 #[must_use]
 pub fn render(report: &Report<'_>, refs: &References) -> String {
-    let mut out = Vec::new();
-    // Writing to memory fails only if serialising does, which these values never do.
-    let _ = render_to(report, refs, &mut out);
-    String::from_utf8(out).unwrap_or_default()
+    super::written(|w| render_to(report, refs, w))
 }
 
 /// [`render`], written to `w` as it is serialised, one result at a time: the log of a national
