@@ -51,7 +51,7 @@ use crate::corpus::{self, Corpus, Discovery, Parts, yaml};
 use crate::diag::{Problems, SourceError};
 use crate::eval::value::Owner;
 use crate::eval::{self, RunOptions};
-use crate::report::{Diagnostic, Report, Sources, Summary};
+use crate::report::{Diagnostic, Report, Shared, Sources, Summary};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::timings::{self, Phase};
 
@@ -124,6 +124,7 @@ struct Phase1<'k> {
     /// The rules phase 2 runs again ([`reruns`]).
     rerun: &'k [bool],
     keep: Option<Keep<'k>>,
+    shared: &'k Shared,
 }
 
 /// What phase 1 keeps for phase 2: every chain, and the items whose code a chain names (known
@@ -219,12 +220,13 @@ pub fn check<'a>(
     let (first, rest): (Vec<usize>, Vec<usize>) =
         (0..d.file_count()).partition(|&i| early.get(i).copied().unwrap_or(false));
     let budget = AtomicUsize::new(opts.keep);
+    let shared = Shared::new(program);
     let wave = |wave: &[usize], named: Option<&FxHashSet<u64>>| -> Vec<(usize, FileOutcome)> {
         wave.par_iter()
             .map(|&i| {
                 (opts.tick)();
                 let keep = cross.chains.then_some(Keep { named, budget: &budget });
-                (i, check_file(d, refs, program, opts, i, Phase1 { cross, rerun: &rerun, keep }))
+                (i, check_file(d, refs, program, opts, i, Phase1 { cross, rerun: &rerun, keep, shared: &shared }))
             })
             .collect()
     };
@@ -268,7 +270,7 @@ pub fn check<'a>(
         let mut later = timings::time(Phase::Phase2, || {
             let mut later = Vec::new();
             for batch in &batches {
-                later.extend(check_batch(d, refs, program, opts, &mut files, batch, &rerun)?);
+                later.extend(check_batch(d, refs, program, opts, &mut files, batch, &rerun, &shared)?);
             }
             Ok::<_, Problems>(later)
         })?;
@@ -340,7 +342,7 @@ fn check_file(
     program: &Program,
     opts: &CheckOptions<'_>,
     index: usize,
-    Phase1 { cross, rerun, keep }: Phase1<'_>,
+    Phase1 { cross, rerun, keep, shared }: Phase1<'_>,
 ) -> FileOutcome {
     let mut corpus = timings::time(Phase::Load, || d.load_alone(index, refs, opts.overrides))?;
     // Chains name items of other files: they are checked in phase 2.
@@ -359,7 +361,7 @@ fn check_file(
         Vec::new()
     };
     let report =
-        timings::time(Phase::Reports, || Report::with_edits(&corpus, refs, program, &findings, opts.with_edits));
+        timings::time(Phase::Reports, || Report::sharing(&corpus, refs, program, &findings, opts.with_edits, shared));
     let keep_start = timings::on().then(std::time::Instant::now);
     let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
     let mut diagnostics = report.diagnostics;
@@ -597,6 +599,7 @@ fn load_piece(
 type Pending = (usize, Node, Option<Kept>);
 
 /// Phase 2 for one batch: its pieces form a corpus of their own, checked with every rule.
+#[allow(clippy::too_many_arguments, reason = "the run's settings, and one batch")]
 fn check_batch(
     d: &Discovery,
     refs: &References,
@@ -605,6 +608,7 @@ fn check_batch(
     files: &mut [FileResult],
     batch: &[Node],
     rerun: &[bool],
+    shared: &Shared,
 ) -> Result<Vec<Diagnostic>, Problems> {
     // The files of the batch, each read once (in parallel); pieces keep the batch's order.
     // Items phase 1 kept are not read again.
@@ -693,13 +697,16 @@ fn check_batch(
         .collect();
     let mut sources = Vec::with_capacity(batch.len());
     let mut lists = Vec::with_capacity(batch.len());
-    let mut items = Vec::new();
-    let mut chains = Vec::new();
     let mut used = HashSet::new();
     // Per phase-2 file: (file in the corpus, its offset there, the item's index in its file).
     let mut origin: Vec<(FileId, u32, Option<u32>)> = Vec::with_capacity(batch.len());
     let mut pieces: Vec<(usize, Loaded, u32)> = corpus::all_or_problems(loaded)?.into_iter().flatten().collect();
     pieces.sort_by_key(|(k, _, _)| *k);
+    // Sized once: items are large, and a vector of them grown by doubling copies them and
+    // takes fresh pages at every step.
+    let item_count = pieces.iter().filter(|(_, l, _)| matches!(l, Loaded::Item(..))).count();
+    let mut items = Vec::with_capacity(item_count);
+    let mut chains = Vec::with_capacity(pieces.len().saturating_sub(item_count));
     for (k, l, base) in pieces {
         let Some(&n) = batch.get(k) else { continue };
         let id = FileId(u32::try_from(sources.len()).unwrap_or(u32::MAX));
@@ -735,7 +742,7 @@ fn check_batch(
     let corpus = Corpus::from_parts(SourceMap::from_files(sources), lists, items, chains);
     let again = |r: usize| rerun.get(r).copied().unwrap_or(true);
     let findings = eval::run_part(program, &corpus, refs, opts.run, &again, &used);
-    let report = Report::with_edits(&corpus, refs, program, &findings, opts.with_edits);
+    let report = Report::sharing(&corpus, refs, program, &findings, opts.with_edits, shared);
     let mut out = report.diagnostics;
     for dg in &mut out {
         let Some(&(file, base, item_index)) = origin.get(dg.span.file.0 as usize) else { continue };

@@ -112,7 +112,7 @@ fn chains_in_the_middle_of_a_large_file_stream_as_they_check_whole() {
         let mut text = std::fs::read_to_string(from.join(name)).unwrap();
         if name == "c.yaml" {
             assert!(text.contains("\nchains:\n"));
-            text = format!("{padding}{}", text.replacen("\nchains:\n", &format!("\nchains:\n{padding}"), 1));
+            text = format!("{padding}{}{padding}", text.replacen("\nchains:\n", &format!("\nchains:\n{padding}"), 1));
         }
         std::fs::write(dir.path().join(name), text).unwrap();
     }

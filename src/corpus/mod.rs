@@ -515,8 +515,10 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
 }
 
 /// Bytes searched at each end of a large file by [`Discovery::may_hold_chains`] (the head comes
-/// first, where [`chunks_name_chains`] looks for the first key and a byte-order mark).
-const CHAIN_WINDOW: u64 = 1 << 16;
+/// first, where [`chunks_name_chains`] looks for the first key and a byte-order mark). Chains
+/// written after the items are told by their entries too, so the window need not reach back to
+/// the key: a longer one cost every file of the streaming check more reading than it saved.
+const CHAIN_WINDOW: u64 = 1 << 14;
 
 /// See [`Discovery::may_hold_chains`]. The Chinese spelling of the key is looked for only in a
 /// file whose first key is Chinese: searching for it costs more than loading a tenth of the
@@ -524,8 +526,22 @@ const CHAIN_WINDOW: u64 = 1 << 16;
 /// English keys names chains `chains`.
 fn names_chains(bytes: &[u8], chinese: bool) -> bool {
     const CHINESE: [&[u8]; 2] = ["一件事".as_bytes(), b"\xD2\xBB\xBC\xFE\xCA\xC2"];
+    const STEPS: [&[u8]; 2] = ["环节:".as_bytes(), b"\xBB\xB7\xBD\xDA:"];
     memchr::memmem::find(bytes, b"chains").is_some()
-        || (chinese && CHINESE.iter().any(|k| memchr::memmem::find(bytes, k).is_some()))
+        || lists_steps(bytes, b"steps:")
+        || (chinese
+            && (CHINESE.iter().any(|k| memchr::memmem::find(bytes, k).is_some())
+                || STEPS.iter().any(|k| lists_steps(bytes, k))))
+}
+
+/// Whether `key` (a chain's steps, ending in its colon) is followed by a sequence (`[`, or the
+/// end of the line for a block one): an item's 办理环节 is a number.
+fn lists_steps(bytes: &[u8], key: &[u8]) -> bool {
+    memchr::memmem::find_iter(bytes, key).any(|at| {
+        let value = bytes.get(at.saturating_add(key.len())..).unwrap_or_default();
+        let value = value.get(value.iter().take_while(|b| matches!(b, b' ' | b'\t')).count()..).unwrap_or_default();
+        matches!(value.first(), Some(b'[' | b'\n' | b'\r'))
+    })
 }
 
 /// Whether the first key of a text (after comments, a byte-order mark, `---`) is Chinese.
@@ -542,10 +558,12 @@ fn first_key_is_chinese(bytes: &[u8]) -> bool {
 /// [`names_chains`] of what `read` gives, read in chunks; true as well for a text in an encoding
 /// with a byte-order mark other than UTF-8's (the spellings are not searched in it).
 fn chunks_name_chains(mut read: impl std::io::Read) -> std::io::Result<bool> {
-    const CHUNK: usize = 1 << 16;
+    #[allow(clippy::cast_possible_truncation, reason = "a small constant")]
+    const CHUNK: usize = CHAIN_WINDOW as usize;
     // A spelling cut by a chunk's end is found with the bytes carried over (the longest less one).
     const CARRY: usize = 8;
-    let mut buf = vec![0u8; CARRY + CHUNK];
+    // On the stack: a fresh allocation of this size for every file had its pages cleared.
+    let mut buf = [0u8; CARRY + CHUNK];
     let (mut carried, mut chinese) = (0usize, None);
     loop {
         let mut filled = carried;
@@ -787,6 +805,13 @@ mod tests {
             (chinese, true),
             ("items:\n  - {code: A-1, name: 一件事一次办咨询}\n", false),
             ("事项:\n  - {code: A-1, name: 开办}\n", false),
+            // Chain entries without their key (it may lie beyond the window searched).
+            ("  - {name: x, steps: [A-1]}\n", true),
+            ("  - name: x\n    steps:\n      - A-1\n", true),
+            ("事项:\n  - {名称: 我要开饭店, 环节:  [A-1]}\n", true),
+            // An item's number of steps is no chain's.
+            ("items:\n  - {code: A-1, steps: 3}\n  - code: A-2\n    steps:  2\n", false),
+            ("事项:\n  - {编码: A-1, 办理环节: 3}\n", false),
         ] {
             assert_eq!(chunks_name_chains(text.as_bytes()).unwrap(), holds, "{text}");
         }
@@ -796,7 +821,8 @@ mod tests {
             [0xFF, 0xFE].into_iter().chain("items: []".encode_utf16().flat_map(u16::to_le_bytes)).collect();
         assert!(chunks_name_chains(&utf16[..]).unwrap(), "another encoding is not searched");
         // A spelling across the end of a chunk, and one far into a long file.
-        for at in ((1 << 16) - 4..(1 << 16) + 12).chain((2 << 16)..(2 << 16) + 12).chain([5 << 16]) {
+        let chunk = usize::try_from(CHAIN_WINDOW).unwrap();
+        for at in (chunk - 4..chunk + 12).chain(2 * chunk..2 * chunk + 12).chain([5 * chunk]) {
             let mut text = format!("items:\n{}", "#".repeat(at - 7));
             assert!(!chunks_name_chains(text.as_bytes()).unwrap());
             text.push_str("chains: []\n");
@@ -814,11 +840,14 @@ mod tests {
         let items = |bytes: usize| item.repeat(bytes / item.len() + 1);
         let chains = "chains:\n  - {name: x, steps: [A-1]}\n";
         let chinese = "一件事:\n  - {名称: 我要开饭店, 环节: [A-1]}\n";
+        let long_chains = "  - name: y\n    steps:\n      - A-1\n".repeat(window);
         for (name, text, holds) in [
             ("small.yaml", format!("items:\n{}{chains}items2: []\n{}", items(window / 2), items(window / 2)), true),
             ("head.yaml", format!("{chains}items:\n{}", items(3 * window)), true),
             ("tail.yaml", format!("items:\n{}{chains}", items(3 * window)), true),
             ("tail-chinese.yaml", format!("事项:\n{}{chinese}", items(3 * window)), true),
+            // The key further back than the window: the entries tell.
+            ("long-tail.yaml", format!("items:\n{}{chains}{}", items(3 * window), long_chains), true),
             ("middle.yaml", format!("items:\n{}{chains}x:\n{}", items(window * 3 / 2), items(window * 3 / 2)), false),
             ("none.yaml", format!("items:\n{}", items(3 * window)), false),
         ] {

@@ -17,8 +17,9 @@ pub mod sarif;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::compile::Program;
@@ -270,6 +271,35 @@ pub fn cites_for(program: &Program, refs: &References, rule: usize, region: Opti
         .collect()
 }
 
+/// What the reports of one run share: each rule's texts, and its citations per region. The
+/// streaming check makes a report per file; each building its own copies cost a corpus of a
+/// hundred files a few megabytes (the articles' texts) and tens of thousands of allocations.
+pub struct Shared {
+    /// Per rule: its id, name and title.
+    rules: Vec<[Arc<str>; 3]>,
+    cites: Mutex<Cites>,
+}
+
+/// Citations per rule and region.
+type Cites = FxHashMap<(usize, Option<Box<str>>), Arc<[CiteOut]>>;
+
+impl Shared {
+    #[must_use]
+    pub fn new(program: &Program) -> Self {
+        let rules = program.rules.iter().map(|r| [&*r.id, &*r.name, r.title.get()].map(Arc::from)).collect();
+        Shared { rules, cites: Mutex::default() }
+    }
+
+    /// [`cites_for`], worked out once per rule and region.
+    fn cites(&self, program: &Program, refs: &References, rule: usize, region: Option<&str>) -> Arc<[CiteOut]> {
+        let mut cites = self.cites.lock().unwrap_or_else(PoisonError::into_inner);
+        cites
+            .entry((rule, region.map(Box::from)))
+            .or_insert_with(|| cites_for(program, refs, rule, region).into())
+            .clone()
+    }
+}
+
 impl<'a> Report<'a> {
     #[must_use]
     pub fn new(corpus: &'a Corpus, refs: &References, program: &'a Program, findings: &[Finding]) -> Self {
@@ -286,6 +316,19 @@ impl<'a> Report<'a> {
         findings: &[Finding],
         with_edits: bool,
     ) -> Self {
+        Self::sharing(corpus, refs, program, findings, with_edits, &Shared::new(program))
+    }
+
+    /// [`Report::with_edits`], with the texts and citations the reports of one run share.
+    #[must_use]
+    pub fn sharing(
+        corpus: &'a Corpus,
+        refs: &References,
+        program: &'a Program,
+        findings: &[Finding],
+        with_edits: bool,
+        shared: &Shared,
+    ) -> Self {
         let mut summary = Summary {
             files: corpus.lists.len(),
             items: corpus.items.len(),
@@ -294,10 +337,13 @@ impl<'a> Report<'a> {
         };
         let mut diagnostics = Vec::with_capacity(findings.len());
         let mut trees = crate::fix::Trees::default();
-        let mut cites: rustc_hash::FxHashMap<(usize, Option<&str>), Arc<[CiteOut]>> = rustc_hash::FxHashMap::default();
+        // The shared citations, looked up once per rule and region of this report.
+        let mut cites: FxHashMap<(usize, Option<&str>), Arc<[CiteOut]>> = FxHashMap::default();
         let mut strings = Interner::default();
         for f in findings {
-            let Some(rule) = program.rules.get(f.rule) else { continue };
+            let (Some(rule), Some([id, name, title])) = (program.rules.get(f.rule), shared.rules.get(f.rule)) else {
+                continue;
+            };
             let item = f.item.and_then(|i| corpus.items.get(i as usize));
             let material = item.zip(f.material).and_then(|(it, m)| it.materials.get(m as usize));
             let region = item.and_then(|it| corpus.list(it)).and_then(|l| l.region.as_deref());
@@ -326,8 +372,8 @@ impl<'a> Report<'a> {
                 *summary.by_rule.entry(rule.id.clone()).or_default() += 1;
             }
             diagnostics.push(Diagnostic {
-                rule: strings.get(&rule.id),
-                name: strings.get(&rule.name),
+                rule: id.clone(),
+                name: name.clone(),
                 severity: f.level.as_str(),
                 file: strings.get(corpus.sources.name(f.span.file)),
                 line: start.line,
@@ -337,12 +383,12 @@ impl<'a> Report<'a> {
                 item: item.map(|i| strings.get(&i.code.value)),
                 item_name: item.map(|i| strings.get(&i.name.value)),
                 material: material.map(|m| strings.get(&m.name.value)),
-                title: strings.get(rule.title.get()),
+                title: title.clone(),
                 message: f.message.as_str().into(),
                 help: strings.get(&f.help),
                 cites: cites
                     .entry((f.rule, region))
-                    .or_insert_with(|| cites_for(program, refs, f.rule, region).into())
+                    .or_insert_with(|| shared.cites(program, refs, f.rule, region))
                     .clone(),
                 waived,
                 waiver: waiver.map(Box::new),
