@@ -282,9 +282,8 @@ pub fn check<'a>(
                     dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i))) || !rerun_ids.contains(&*dg.rule)
                 }));
             }
-            diagnostics.append(&mut later);
-            sort(&mut diagnostics);
-            diagnostics
+            sort(&mut later);
+            merge(diagnostics, later, order)
         });
     }
     count(&mut summary, &diagnostics);
@@ -773,6 +772,32 @@ fn sort(diagnostics: &mut [Diagnostic]) {
     sort_in_place(diagnostics, order);
 }
 
+/// `first` followed by `later`, in the order [`sort`] gives them, when each is in that order
+/// already: phase 1's findings are (each file's as the evaluator ordered them, file after file),
+/// so the few of phase 2 are merged in rather than all sorted again. Equal findings keep
+/// `first`'s before `later`'s, as a stable sort of the two one after the other does.
+fn merge<T>(mut first: Vec<T>, mut later: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
+    let sorted = |v: &[T]| v.is_sorted_by(|a, b| cmp(a, b).is_le());
+    if !(sorted(&first) && sorted(&later)) {
+        first.append(&mut later);
+        sort_in_place(&mut first, cmp);
+        return first;
+    }
+    let mut out = Vec::with_capacity(first.len().saturating_add(later.len()));
+    let (mut a, mut b) = (first.into_iter().peekable(), later.into_iter().peekable());
+    loop {
+        let from_later = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => cmp(y, x).is_lt(),
+            (None, Some(_)) => true,
+            (_, None) => false,
+        };
+        match if from_later { b.next() } else { a.next() } {
+            Some(x) => out.push(x),
+            None => return out,
+        }
+    }
+}
+
 /// A stable sort that works the order out on indexes and applies it by swapping, so that sorting
 /// a million findings takes a few megabytes, not the half-copy of them that a stable sort of the
 /// findings themselves allocates.
@@ -856,7 +881,7 @@ mod tests {
     use std::collections::HashMap;
     use std::path::PathBuf;
 
-    use super::{Loaded, Node, code_hash, header_spans, keep_chain, keep_item, load_piece, sort_in_place};
+    use super::{Loaded, Node, code_hash, header_spans, keep_chain, keep_item, load_piece, merge, sort_in_place};
     use crate::corpus::{self, piece::piece};
     use crate::source::FileId;
 
@@ -941,6 +966,34 @@ mod tests {
                 expected.sort_by_key(|a| a.0);
                 sort_in_place(&mut v, |a, b| a.0.cmp(&b.0));
                 assert_eq!(v, expected, "n {n}, keys {keys}");
+            }
+        }
+    }
+
+    /// Merging two sorted runs gives what the stable sort of the one after the other gives, ties
+    /// from the first run first; runs that are not sorted are sorted together.
+    #[test]
+    fn merging_sorted_runs_is_the_stable_sort() {
+        let mut seed = 11u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seed >> 33
+        };
+        for (n, m) in [(0usize, 0usize), (0, 5), (5, 0), (1, 1), (300, 7), (7, 300), (2_000, 2_000)] {
+            for keys in [3u64, 1_000] {
+                for sorted in [true, false] {
+                    let mut run = |len: usize, tag: usize| -> Vec<(u64, usize)> {
+                        let mut v: Vec<(u64, usize)> = (0..len).map(|i| (next() % keys, tag * 10_000 + i)).collect();
+                        if sorted {
+                            v.sort_by_key(|a| a.0);
+                        }
+                        v
+                    };
+                    let (a, b) = (run(n, 1), run(m, 2));
+                    let mut expected: Vec<(u64, usize)> = a.iter().chain(&b).copied().collect();
+                    expected.sort_by_key(|x| x.0);
+                    assert_eq!(merge(a, b, |x, y| x.0.cmp(&y.0)), expected, "{n} + {m}, keys {keys}, sorted {sorted}");
+                }
             }
         }
     }

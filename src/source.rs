@@ -172,6 +172,14 @@ impl SourceFile {
         (idx, start)
     }
 
+    /// The byte offset of the start of the line that `offset` is on, and its 1-based number (as
+    /// [`SourceFile::line_col`] numbers lines).
+    #[must_use]
+    pub fn line_start(&self, offset: usize) -> (usize, usize) {
+        let (line, start) = self.line_of(offset);
+        (start, line.saturating_add(1).saturating_add(self.line_base as usize))
+    }
+
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
     #[must_use]
     pub fn line_col(&self, offset: usize) -> LineCol {
@@ -320,6 +328,23 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A line's start and number are those of the last line break before the offset, in a
+    /// file and in a fragment of one.
+    #[test]
+    fn line_starts_are_after_the_last_line_break() {
+        let text = "a: 甲\n\n  - b: 乙\r\n  c\n";
+        for (f, base) in [(SourceFile::new("a.yaml", text), 0), (SourceFile::fragment("a.yaml", text, 40), 39)] {
+            for offset in 0..=text.len() {
+                let start = text.get(..offset).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+                let line = text.get(..offset).map(|t| t.matches('\n').count()).unwrap_or_default() + 1 + base;
+                if text.is_char_boundary(offset) {
+                    assert_eq!(f.line_start(offset), (start, line), "at {offset}");
+                    assert_eq!(f.line_col(offset).line, line, "at {offset}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn columns_count_scalar_values() {

@@ -34,10 +34,7 @@ impl Piece {
 /// The piece of `text` that `span` covers, from the start of its line.
 #[must_use]
 pub fn piece(src: &SourceFile, span: Span) -> Piece {
-    let text = src.text();
-    let start = span.start as usize;
-    let line_start = text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |i| i.saturating_add(1));
-    let line = src.line_col(line_start).line;
+    let (line_start, line) = src.line_start(span.start as usize);
     Piece {
         line_start: u32::try_from(line_start).unwrap_or(u32::MAX),
         start: span.start,
