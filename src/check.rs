@@ -43,6 +43,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::compile::Program;
 use crate::compile::scope::Scope;
+use crate::compile::types::Field;
 use crate::corpus::load::{LoadOptions, Loader};
 use crate::corpus::model::{Chain, Item, ListFile, ListHeader};
 use crate::corpus::piece::{Piece, cut, piece};
@@ -134,12 +135,66 @@ struct Keep<'k> {
     named: Option<&'k FxHashSet<u64>>,
     /// Bytes of text left to keep.
     budget: &'k AtomicUsize,
+    unread: Unread,
 }
 
 impl Keep<'_> {
     /// Takes `size` bytes from the budget, if it has them.
     fn take(self, size: usize) -> bool {
         self.budget.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |b| b.checked_sub(size)).is_ok()
+    }
+}
+
+/// The fields of an item that no rule phase 2 runs reads (`CompiledRule::reads`): an item
+/// kept for phase 2 drops their values. The kept items are most of what phase 1 holds on to,
+/// and memory the loading of the files after them then has to take fresh; the fields are those
+/// that own text or lists (bases, notes, departments …).
+#[derive(Clone, Copy, Default)]
+struct Unread {
+    item_basis: bool,
+    department: bool,
+    departments: bool,
+    superior: bool,
+    fee: bool,
+    complex: bool,
+    basis: bool,
+    provider: bool,
+    note: bool,
+}
+
+impl Unread {
+    fn of(program: &Program, rerun: &[bool]) -> Unread {
+        let unread = |f: Field| !program.rules.iter().zip(rerun).any(|(r, again)| *again && r.reads(f));
+        Unread {
+            item_basis: unread(Field::ItemBasis),
+            department: unread(Field::ItemDepartment),
+            departments: unread(Field::ItemDepartments),
+            superior: unread(Field::ItemSuperior),
+            fee: unread(Field::ItemFee),
+            complex: unread(Field::ItemComplex),
+            basis: unread(Field::MatBasis),
+            provider: unread(Field::MatProvider),
+            note: unread(Field::MatNote),
+        }
+    }
+
+    fn drop_from(self, it: &mut Item) {
+        fn clear<T: Default>(unread: bool, v: &mut T) {
+            if unread {
+                *v = T::default();
+            }
+        }
+        clear(self.item_basis, &mut it.basis);
+        clear(self.department, &mut it.department);
+        clear(self.departments, &mut it.departments);
+        clear(self.superior, &mut it.superior);
+        clear(self.fee, &mut it.fee);
+        clear(self.complex, &mut it.complex);
+        for m in &mut it.materials {
+            clear(self.basis, &mut m.basis);
+            clear(self.provider, &mut m.provider);
+            clear(self.note, &mut m.note);
+        }
     }
 }
 
@@ -172,8 +227,9 @@ fn keep_piece(
 
 /// Item `it`, written at piece `p` of file `src` whose header has the spans `header`, kept (see
 /// [`keep_piece`]).
-fn keep_item(src: &SourceFile, header: &[Span], p: Piece, it: Item) -> Option<Kept> {
+fn keep_item(src: &SourceFile, header: &[Span], p: Piece, it: Item, unread: Unread) -> Option<Kept> {
     let mut item = Box::new(it);
+    unread.drop_from(&mut item);
     let (frag, base) = keep_piece(src, header, p, |f| item.for_each_span(f))?;
     Some(Kept { loaded: Loaded::Item(frag, item), base })
 }
@@ -221,11 +277,12 @@ pub fn check<'a>(
         (0..d.file_count()).partition(|&i| early.get(i).copied().unwrap_or(false));
     let budget = AtomicUsize::new(opts.keep);
     let shared = Shared::new(program);
+    let unread = Unread::of(program, &rerun);
     let wave = |wave: &[usize], named: Option<&FxHashSet<u64>>| -> Vec<(usize, FileOutcome)> {
         wave.par_iter()
             .map(|&i| {
                 (opts.tick)();
-                let keep = cross.chains.then_some(Keep { named, budget: &budget });
+                let keep = cross.chains.then_some(Keep { named, budget: &budget, unread });
                 (i, check_file(d, refs, program, opts, i, Phase1 { cross, rerun: &rerun, keep, shared: &shared }))
             })
             .collect()
@@ -407,7 +464,9 @@ fn check_file(
                 continue;
             }
             let it = std::mem::take(it);
-            let (Some(piece), Ok(item)) = (keep_item(src, &header, *p, it), u32::try_from(ii)) else { continue };
+            let (Some(piece), Ok(item)) = (keep_item(src, &header, *p, it, k.unread), u32::try_from(ii)) else {
+                continue;
+            };
             if !put(Node::Item { file, item }, piece) {
                 break;
             }
@@ -881,18 +940,25 @@ mod tests {
     use std::collections::HashMap;
     use std::path::PathBuf;
 
-    use super::{Loaded, Node, code_hash, header_spans, keep_chain, keep_item, load_piece, merge, sort_in_place};
+    use super::{
+        Loaded, Node, Unread, code_hash, header_spans, keep_chain, keep_item, load_piece, merge, reruns, sort_in_place,
+    };
+    use crate::corpus::config::PolicySource;
     use crate::corpus::{self, piece::piece};
     use crate::source::FileId;
 
     /// An item or chain phase 1 keeps is the one phase 2 would load from its piece, with the
-    /// same text; the items phase 2 cannot load alone (an alias to another item's anchor, flow
-    /// style after a Chinese key) are not kept.
+    /// same text, less the fields no rule phase 2 runs reads; the items phase 2 cannot load
+    /// alone (an alias to another item's anchor, flow style after a Chinese key) are not kept.
     #[test]
     fn kept_items_and_chains_are_those_loaded_from_their_pieces() {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let d = corpus::discover(&[root.join("tests/fixtures/streaming"), root.join("corpus")], None).unwrap();
         let refs = corpus::references(&d).unwrap();
+        let program = crate::policy::load(&[PolicySource::Builtin], &refs).unwrap();
+        let unread = Unread::of(&program, &reruns(&program));
+        let (mut dropped, mut sure) = (0, Unread::default());
+        sure.note = true;
         let (mut kept, mut not, mut chains) = (0, 0, 0);
         for i in 0..d.file_count() {
             let c = d.load_alone(i, &refs, &HashMap::new()).unwrap();
@@ -929,12 +995,23 @@ mod tests {
                     FileId(0),
                     Some(code_hash(&it.code.value)),
                 );
-                match (keep_item(src, &header, p, it.clone()).map(|k| (k.loaded, k.base)), alone) {
-                    (Some((Loaded::Item(kfrag, kitem), base)), Some(Loaded::Item(frag, item))) => {
+                let whole = keep_item(src, &header, p, it.clone(), Unread::default());
+                let less = keep_item(src, &header, p, it.clone(), unread).map(|k| k.loaded);
+                match (whole.map(|k| (k.loaded, k.base)), alone) {
+                    (Some((Loaded::Item(kfrag, kitem), base)), Some(Loaded::Item(frag, mut item))) => {
                         assert_eq!(kfrag.text(), frag.text(), "{} {}", src.name(), it.code.value);
                         assert_eq!(format!("{kitem:?}"), format!("{item:?}"), "{} {}", src.name(), it.code.value);
                         assert_eq!(base, p.line_start);
                         kept += 1;
+                        let Some(Loaded::Item(_, less)) = less else { panic!("{} kept whole only", it.code.value) };
+                        let noted = item.materials.iter().any(|m| m.note.is_some());
+                        unread.drop_from(&mut item);
+                        assert_eq!(format!("{less:?}"), format!("{item:?}"), "{} {}", src.name(), it.code.value);
+                        if noted && format!("{less:?}") != format!("{kitem:?}") {
+                            dropped += 1;
+                        }
+                        sure.drop_from(&mut item);
+                        assert!(item.materials.iter().all(|m| m.note.is_none()));
                     }
                     (None, None) => not += 1,
                     (k, _) => {
@@ -945,6 +1022,46 @@ mod tests {
         }
         assert!(kept > 20 && not >= 3, "kept {kept}, not kept {not}");
         assert!(chains > 3, "{chains} chains");
+        assert!(dropped > 5, "{dropped} items kept with less");
+    }
+
+    /// A field is dropped from kept items only when no rule phase 2 runs reads it, by name or
+    /// through `citations`; the rules phase 1 alone runs do not count.
+    #[test]
+    fn kept_items_drop_only_what_no_rule_run_again_reads() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let d = corpus::discover(&[root.join("corpus")], None).unwrap();
+        let refs = corpus::references(&d).unwrap();
+        let builtin = crate::policy::load(&[PolicySource::Builtin], &refs).unwrap();
+        let u = Unread::of(&builtin, &reruns(&builtin));
+        // The built-in rules run again (QD108, QD302, QD902) read none of them, though QD102
+        // (phase 1 only) reads notes and QD101 bases.
+        assert!(u.item_basis && u.department && u.departments && u.superior && u.fee && u.complex);
+        assert!(u.basis && u.provider && u.note);
+        let dir = tempfile::tempdir().unwrap();
+        let rule = |id: &str, reads: &str, fail: &str| {
+            let example = |item: &str| {
+                format!("{{items: [{{code: \"A-1\", name: 甲{item}}}], chains: [{{name: 链, steps: [\"A-1\"]}}]}}")
+            };
+            format!(
+                "rule {id} reads-{} {{\n  title zh \"甲\" en \"a\"\n  severity info\n  cites xzxkf.第三十条 \"在办公场所公示\"\n  for c in chains\n  for s in c.steps\n  when exists(s.item)\n  when {reads}\n  at c.name\n  message zh \"甲\" en \"a\"\n  help zh \"乙\" en \"b\"\n  example fail {}\n  example pass {}\n}}\n",
+                id.to_lowercase(),
+                example(fail),
+                example(""),
+            )
+        };
+        let note =
+            rule("QX001", "any(m in s.item.materials where exists(m.note))", ", materials: [{name: 表, note: 注}]");
+        let basis = rule("QX002", "count(citations(s.item)) > 0", ", basis: [行政许可法 第三十条]");
+        std::fs::write(dir.path().join("QX1.qd"), note).unwrap();
+        std::fs::write(dir.path().join("QX2.qd"), basis).unwrap();
+        let local = crate::policy::load(&[PolicySource::Dir(dir.path().to_path_buf())], &refs).unwrap();
+        let u = Unread::of(&local, &reruns(&local));
+        assert!(!u.note && !u.basis && !u.item_basis, "read by QX001 and QX002");
+        assert!(u.provider && u.fee && u.department);
+        // The same rules, not run again, read nothing phase 2 needs.
+        let u = Unread::of(&local, &vec![false; local.rules.len()]);
+        assert!(u.note && u.basis && u.item_basis);
     }
 
     /// The same order as the standard stable sort, ties kept in their order, for every

@@ -1,7 +1,8 @@
 //! How far a compiled rule looks: at one item, at items sharing its code, at chains, or at the
-//! whole corpus. The streaming check (`crate::check`) runs each kind where its inputs are.
+//! whole corpus; and which fields it reads. The streaming check (`crate::check`) runs each kind
+//! where its inputs are, and keeps of an item only what the rules it runs again read.
 
-use super::types::Builtin;
+use super::types::{Builtin, Field};
 use super::{CExpr, CFixAction, CPart, CompiledRule, Root, Step};
 
 /// What a rule can see beyond the item it runs on.
@@ -22,40 +23,62 @@ impl CompiledRule {
     #[must_use]
     pub fn scope(&self) -> Scope {
         let mut s = if self.root == Root::Chains { Scope::Chain } else { Scope::Item };
-        let mut visit = |e: &CExpr| s = s.max(expr_scope(e));
+        self.for_each_expr(&mut |e| {
+            let here = match e {
+                CExpr::Items | CExpr::Chains => Scope::Corpus,
+                CExpr::Call(Builtin::SameCode, _) => Scope::SameCode,
+                _ => Scope::Item,
+            };
+            s = s.max(here);
+        });
+        s
+    }
+
+    /// Whether the rule reads `field` of a record: by name (`m.note`, a look-up by the field) or
+    /// through a function that reads it (`citations` reads the bases).
+    #[must_use]
+    pub fn reads(&self, field: Field) -> bool {
+        let mut reads = false;
+        self.for_each_expr(&mut |e| {
+            reads = reads
+                || match e {
+                    CExpr::Field(_, f) => *f == field,
+                    CExpr::Lookup(l) => l.field == field,
+                    CExpr::Call(Builtin::Citations, _) => matches!(field, Field::ItemBasis | Field::MatBasis),
+                    _ => false,
+                };
+        });
+        reads
+    }
+
+    /// Every expression of the rule (its steps, place, message, help and fix), at every depth.
+    fn for_each_expr(&self, f: &mut dyn FnMut(&CExpr)) {
+        fn walk(e: &CExpr, f: &mut dyn FnMut(&CExpr)) {
+            f(e);
+            e.for_each_child(&mut |c| walk(c, f));
+        }
         for step in &self.steps {
             match step {
-                Step::For(_, e) | Step::Let(_, e) | Step::When(e) => visit(e),
+                Step::For(_, e) | Step::Let(_, e) | Step::When(e) => walk(e, f),
             }
         }
         if let Some(at) = &self.at {
-            visit(at);
+            walk(at, f);
         }
         for part in self.message.zh.iter().chain(&self.message.en).chain(&self.help.zh).chain(&self.help.en) {
             if let CPart::Expr(e) = part {
-                visit(e);
+                walk(e, f);
             }
         }
-        match self.fix.as_ref().map(|f| &f.action) {
-            Some(CFixAction::Remove(e)) => visit(e),
+        match self.fix.as_ref().map(|x| &x.action) {
+            Some(CFixAction::Remove(e)) => walk(e, f),
             Some(CFixAction::Set(sets)) => {
                 for (target, _, value) in sets {
-                    visit(target);
-                    visit(value);
+                    walk(target, f);
+                    walk(value, f);
                 }
             }
             None => {}
         }
-        s
     }
-}
-
-fn expr_scope(e: &CExpr) -> Scope {
-    let mut s = match e {
-        CExpr::Items | CExpr::Chains => Scope::Corpus,
-        CExpr::Call(Builtin::SameCode, _) => Scope::SameCode,
-        _ => Scope::Item,
-    };
-    e.for_each_child(&mut |c| s = s.max(expr_scope(c)));
-    s
 }
