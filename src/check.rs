@@ -324,7 +324,7 @@ pub fn check<'a>(
                 Node::Chain { .. } => None,
             })
             .collect();
-        let mut later = timings::time(Phase::Phase2, || {
+        let later = timings::time(Phase::Phase2, || {
             let mut later = Vec::new();
             for batch in &batches {
                 later.extend(check_batch(d, refs, program, opts, &mut files, batch, &rerun, &shared)?);
@@ -332,15 +332,12 @@ pub fn check<'a>(
             Ok::<_, Problems>(later)
         })?;
         diagnostics = timings::time(Phase::Merge, || {
-            let mut diagnostics = Vec::with_capacity(phase1.saturating_add(later.len()));
-            for (fi, f) in files.iter_mut().enumerate() {
+            let runs = files.iter_mut().map(|f| std::mem::take(&mut f.diagnostics)).collect();
+            let stands = |fi: usize, dg: &Diagnostic| {
                 let fi = u32::try_from(fi).unwrap_or(u32::MAX);
-                diagnostics.extend(std::mem::take(&mut f.diagnostics).into_iter().filter(|dg| {
-                    dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i))) || !rerun_ids.contains(&*dg.rule)
-                }));
-            }
-            sort(&mut later);
-            merge(diagnostics, later, order)
+                dg.item_index.is_none_or(|i| !replaced.contains(&(fi, i))) || !rerun_ids.contains(&*dg.rule)
+            };
+            merge(runs, stands, later, order)
         });
     }
     count(&mut summary, &diagnostics);
@@ -826,35 +823,45 @@ fn relocate_chain(c: &mut Chain, id: FileId) {
     c.relocate(id);
 }
 
-/// Orders findings as the evaluator does: by file, position, rule and message, stably.
-fn sort(diagnostics: &mut [Diagnostic]) {
-    sort_in_place(diagnostics, order);
-}
-
-/// `first` followed by `later`, in the order [`sort`] gives them, when each is in that order
-/// already: phase 1's findings are (each file's as the evaluator ordered them, file after file),
-/// so the few of phase 2 are merged in rather than all sorted again. Equal findings keep
-/// `first`'s before `later`'s, as a stable sort of the two one after the other does.
-fn merge<T>(mut first: Vec<T>, mut later: Vec<T>, cmp: impl Fn(&T, &T) -> std::cmp::Ordering) -> Vec<T> {
-    let sorted = |v: &[T]| v.is_sorted_by(|a, b| cmp(a, b).is_le());
-    if !(sorted(&first) && sorted(&later)) {
-        first.append(&mut later);
-        sort_in_place(&mut first, cmp);
-        return first;
+/// The elements of `runs` that `stands` keeps (told the run's index), run after run, then
+/// `later`, in the order a stable sort by `cmp` gives them. Phase 1's findings are in that order
+/// already (each file's as the evaluator ordered them, file after file): then the few of phase 2,
+/// sorted, are merged in as the runs are moved into the result, which is written once; equal
+/// elements keep the runs' before `later`'s, as the stable sort of the one after the other does.
+/// Runs out of order are sorted with the rest.
+fn merge<T>(
+    runs: Vec<Vec<T>>,
+    stands: impl Fn(usize, &T) -> bool,
+    mut later: Vec<T>,
+    cmp: impl Fn(&T, &T) -> std::cmp::Ordering,
+) -> Vec<T> {
+    let le = |a: &T, b: &T| cmp(a, b).is_le();
+    let mut in_order = true;
+    let mut last: Option<&T> = None;
+    for run in runs.iter().filter(|r| !r.is_empty()) {
+        in_order = in_order && run.is_sorted_by(le) && last.zip(run.first()).is_none_or(|(a, b)| le(a, b));
+        last = run.last();
     }
-    let mut out = Vec::with_capacity(first.len().saturating_add(later.len()));
-    let (mut a, mut b) = (first.into_iter().peekable(), later.into_iter().peekable());
-    loop {
-        let from_later = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => cmp(y, x).is_lt(),
-            (None, Some(_)) => true,
-            (_, None) => false,
-        };
-        match if from_later { b.next() } else { a.next() } {
-            Some(x) => out.push(x),
-            None => return out,
+    let size = runs.iter().map(Vec::len).sum::<usize>().saturating_add(later.len());
+    let mut out = Vec::with_capacity(size);
+    let stands = &stands;
+    let kept = runs.into_iter().enumerate().flat_map(|(i, run)| run.into_iter().filter(move |x| stands(i, x)));
+    if !in_order {
+        out.extend(kept);
+        out.append(&mut later);
+        sort_in_place(&mut out, cmp);
+        return out;
+    }
+    sort_in_place(&mut later, &cmp);
+    let mut later = later.into_iter().peekable();
+    for x in kept {
+        while let Some(y) = later.next_if(|y| cmp(y, &x).is_lt()) {
+            out.push(y);
         }
+        out.push(x);
     }
+    out.extend(later);
+    out
 }
 
 /// A stable sort that works the order out on indexes and applies it by swapping, so that sorting
@@ -887,6 +894,7 @@ fn sort_in_place<T>(v: &mut [T], cmp: impl Fn(&T, &T) -> std::cmp::Ordering) {
     }
 }
 
+/// Orders findings as the evaluator does: by file, position, rule and message.
 fn order(a: &Diagnostic, b: &Diagnostic) -> std::cmp::Ordering {
     (a.span.file, a.span.start, &a.rule, &a.message, a.span.end).cmp(&(
         b.span.file,
@@ -1087,8 +1095,9 @@ mod tests {
         }
     }
 
-    /// Merging two sorted runs gives what the stable sort of the one after the other gives, ties
-    /// from the first run first; runs that are not sorted are sorted together.
+    /// Merging gives what the stable sort of the runs' kept elements and then `later` gives,
+    /// ties in that order, whether the runs are each in order or not, and in order across runs
+    /// or not.
     #[test]
     fn merging_sorted_runs_is_the_stable_sort() {
         let mut seed = 11u64;
@@ -1106,10 +1115,25 @@ mod tests {
                         }
                         v
                     };
-                    let (a, b) = (run(n, 1), run(m, 2));
-                    let mut expected: Vec<(u64, usize)> = a.iter().chain(&b).copied().collect();
-                    expected.sort_by_key(|x| x.0);
-                    assert_eq!(merge(a, b, |x, y| x.0.cmp(&y.0)), expected, "{n} + {m}, keys {keys}, sorted {sorted}");
+                    let (mut a, b) = (run(n, 1), run(m, 2));
+                    // Split into runs at a key boundary (in order across runs) or anywhere.
+                    for across in [true, false] {
+                        let cut = if across { a.partition_point(|x| x.0 < keys / 2) } else { n / 3 };
+                        let tail = a.split_off(cut.min(a.len()));
+                        let runs = vec![a.clone(), Vec::new(), tail.clone()];
+                        a.extend(tail);
+                        let stands = |i: usize, x: &(u64, usize)| i != 2 || !x.1.is_multiple_of(5);
+                        let mut expected: Vec<(u64, usize)> = runs
+                            .iter()
+                            .enumerate()
+                            .flat_map(|(i, r)| r.iter().filter(move |x| stands(i, x)))
+                            .chain(&b)
+                            .copied()
+                            .collect();
+                        expected.sort_by_key(|x| x.0);
+                        let merged = merge(runs, stands, b.clone(), |x, y| x.0.cmp(&y.0));
+                        assert_eq!(merged, expected, "{n} + {m}, keys {keys}, sorted {sorted}, across {across}");
+                    }
                 }
             }
         }
