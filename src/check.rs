@@ -1072,15 +1072,19 @@ mod tests {
         assert!(u.note && u.basis && u.item_basis);
     }
 
+    /// Pseudo-random numbers from `seed` (a linear congruential generator: the same every run).
+    fn numbers(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            seed >> 33
+        }
+    }
+
     /// The same order as the standard stable sort, ties kept in their order, for every
     /// permutation shape: sorted, reversed, long cycles, fixed points, many equal keys.
     #[test]
     fn sorting_in_place_is_the_stable_sort() {
-        let mut seed = 7u64;
-        let mut next = move || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            seed >> 33
-        };
+        let mut next = numbers(7);
         for n in [0usize, 1, 2, 3, 10, 257, 5_000] {
             for keys in [2u64, 10, 1_000_000] {
                 let mut v: Vec<(u64, usize)> = (0..n).map(|i| (next() % keys, i)).collect();
@@ -1100,11 +1104,7 @@ mod tests {
     /// or not.
     #[test]
     fn merging_sorted_runs_is_the_stable_sort() {
-        let mut seed = 11u64;
-        let mut next = move || {
-            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-            seed >> 33
-        };
+        let mut next = numbers(11);
         for (n, m) in [(0usize, 0usize), (0, 5), (5, 0), (1, 1), (300, 7), (7, 300), (2_000, 2_000)] {
             for keys in [3u64, 1_000] {
                 for sorted in [true, false] {

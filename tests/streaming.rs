@@ -204,7 +204,7 @@ fn lowered_conditions_report_what_their_expressions_do() {
 
 /// Items phase 1 keeps for phase 2 drop the fields no rule run again reads: a chain rule that
 /// reads every one of them (by name, and the bases through `citations`) reports from kept items
-/// what it reports from items read again in phase 2, and what the whole check reports.
+/// what it reports from the same items read again in phase 2 (nothing kept).
 #[test]
 fn kept_items_keep_every_field_a_chain_rule_reads() {
     let policies = tempfile::tempdir().unwrap();
