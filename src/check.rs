@@ -653,7 +653,8 @@ fn load_piece(
 /// A piece of a batch: its position, what it is, and the item if phase 1 kept it.
 type Pending = (usize, Node, Option<Kept>);
 
-/// Phase 2 for one batch: its pieces form a corpus of their own, checked with every rule.
+/// Phase 2 for one batch: its pieces form a corpus of their own, checked with the rules that
+/// look beyond an item (`rerun`), whose findings replace phase 1's on the same items.
 #[allow(clippy::too_many_arguments, reason = "the run's settings, and one batch")]
 fn check_batch(
     d: &Discovery,
