@@ -519,7 +519,10 @@ fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
     // were checked completely in phase 1, which saw all of them.
     // Keys are hashes already, or small numbers: the fast hasher, not the one that resists
     // chosen keys.
-    let mut first_file: FxHashMap<u64, usize> = FxHashMap::default();
+    // Sized once: a corpus's codes are nearly all distinct, and growing the map by doubling
+    // hashes them all again at every step.
+    let codes: usize = files.iter().map(|f| f.codes.len()).sum();
+    let mut first_file: FxHashMap<u64, usize> = FxHashMap::with_capacity_and_hasher(codes, Default::default());
     let mut across: FxHashSet<u64> = FxHashSet::default();
     for (fi, f) in files.iter().enumerate() {
         for &h in &f.codes {
