@@ -145,7 +145,7 @@ impl Keep<'_> {
     }
 }
 
-/// The fields of an item that no rule phase 2 runs reads (`CompiledRule::reads`): an item
+/// The fields of an item that no rule phase 2 runs reads (`CompiledRule::fields_read`): an item
 /// kept for phase 2 drops their values. The kept items are most of what phase 1 holds on to,
 /// and memory the loading of the files after them then has to take fresh; the fields are those
 /// that own text or lists (bases, notes, departments …).
@@ -164,7 +164,9 @@ struct Unread {
 
 impl Unread {
     fn of(program: &Program, rerun: &[bool]) -> Unread {
-        let unread = |f: Field| !program.rules.iter().zip(rerun).any(|(r, again)| *again && r.reads(f));
+        let read: HashSet<Field> =
+            program.rules.iter().zip(rerun).filter(|(_, again)| **again).flat_map(|(r, _)| r.fields_read()).collect();
+        let unread = |f: Field| !read.contains(&f);
         Unread {
             item_basis: unread(Field::ItemBasis),
             department: unread(Field::ItemDepartment),

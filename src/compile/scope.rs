@@ -2,6 +2,8 @@
 //! whole corpus; and which fields it reads. The streaming check (`crate::check`) runs each kind
 //! where its inputs are, and keeps of an item only what the rules it runs again read.
 
+use std::collections::HashSet;
+
 use super::types::{Builtin, Field};
 use super::{CExpr, CFixAction, CPart, CompiledRule, Root, Step};
 
@@ -34,21 +36,22 @@ impl CompiledRule {
         s
     }
 
-    /// Whether the rule reads `field` of a record: by name (`m.note`, a look-up by the field) or
-    /// through a function that reads it (`citations` reads the bases).
+    /// The fields of records the rule reads: by name (`m.note`, a look-up by the field) or
+    /// through a function that reads them (`citations` reads the bases).
     #[must_use]
-    pub fn reads(&self, field: Field) -> bool {
-        let mut reads = false;
-        self.for_each_expr(&mut |e| {
-            reads = reads
-                || match e {
-                    CExpr::Field(_, f) => *f == field,
-                    CExpr::Lookup(l) => l.field == field,
-                    CExpr::Call(Builtin::Citations, _) => matches!(field, Field::ItemBasis | Field::MatBasis),
-                    _ => false,
-                };
+    pub fn fields_read(&self) -> HashSet<Field> {
+        let mut read = HashSet::new();
+        self.for_each_expr(&mut |e| match e {
+            CExpr::Field(_, f) => {
+                read.insert(*f);
+            }
+            CExpr::Lookup(l) => {
+                read.insert(l.field);
+            }
+            CExpr::Call(Builtin::Citations, _) => read.extend([Field::ItemBasis, Field::MatBasis]),
+            _ => {}
         });
-        reads
+        read
     }
 
     /// Every expression of the rule (its steps, place, message, help and fix), at every depth.
