@@ -306,7 +306,8 @@ pub fn check<'a>(
         summary.materials = summary.materials.saturating_add(f.materials);
         notes.extend(f.note.take());
     }
-    let batches = timings::time(Phase::Plan, || plan(&files, cross, opts.batch.max(1)));
+    let workers = rayon::current_num_threads();
+    let batches = timings::time(Phase::Plan, || plan(&files, cross, opts.batch.max(1), workers));
     // A national corpus has a million findings: their vector is sized once, not grown by doubling.
     let phase1: usize = files.iter().map(|f| f.diagnostics.len()).sum();
     let mut diagnostics: Vec<Diagnostic>;
@@ -327,9 +328,22 @@ pub fn check<'a>(
             })
             .collect();
         let later = timings::time(Phase::Phase2, || {
+            // What phase 1 kept of each batch's pieces, taken out first: the batches are then
+            // checked at once, and read the files' results only.
+            let kept: Vec<Vec<Option<Kept>>> = batches
+                .iter()
+                .map(|b| b.iter().map(|n| files.get_mut(n.file() as usize).and_then(|f| f.kept.remove(n))).collect())
+                .collect();
+            let files: &[FileResult] = &files;
+            let checked: Vec<Result<Vec<Diagnostic>, Problems>> = batches
+                .par_iter()
+                .zip(kept)
+                .map(|(batch, kept)| check_batch(d, refs, program, opts, files, batch, kept, &rerun, &shared))
+                .collect();
+            // In batch order, and the first batch's problems as when they ran one after another.
             let mut later = Vec::new();
-            for batch in &batches {
-                later.extend(check_batch(d, refs, program, opts, &mut files, batch, &rerun, &shared)?);
+            for c in checked {
+                later.extend(c?);
             }
             Ok::<_, Problems>(later)
         })?;
@@ -512,8 +526,14 @@ impl Node {
     }
 }
 
-/// The pieces phase 2 must check, grouped into batches of connected pieces.
-fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
+/// The fewest pieces worth a phase-2 batch of their own when the pieces are shared out among
+/// the workers: a batch is a corpus to assemble and report on, which costs a little at any size.
+const MIN_SHARE: usize = 256;
+
+/// The pieces phase 2 must check, grouped into batches of connected pieces: at most `batch`
+/// pieces each, and about one per worker (of `workers`) when there are enough pieces, as the
+/// batches are checked at once and each is assembled and reported on by one thread.
+fn plan(files: &[FileResult], cross: Cross, batch: usize, workers: usize) -> Vec<Vec<Node>> {
     if !cross.any() {
         return Vec::new();
     }
@@ -605,6 +625,7 @@ fn plan(files: &[FileResult], cross: Cross, batch: usize) -> Vec<Vec<Node>> {
     }
     let mut components: Vec<Vec<Node>> = components.into_values().collect();
     components.sort_by_key(|c| c.iter().min().copied());
+    let batch = batch.min(nodes.len().div_ceil(workers.max(1)).max(MIN_SHARE));
     let mut batches: Vec<Vec<Node>> = Vec::new();
     for c in components {
         match batches.last_mut() {
@@ -666,22 +687,21 @@ fn check_batch(
     refs: &References,
     program: &Program,
     opts: &CheckOptions<'_>,
-    files: &mut [FileResult],
+    files: &[FileResult],
     batch: &[Node],
+    kept: Vec<Option<Kept>>,
     rerun: &[bool],
     shared: &Shared,
 ) -> Result<Vec<Diagnostic>, Problems> {
     // The files of the batch, each read once (in parallel); pieces keep the batch's order.
-    // Items phase 1 kept are not read again.
+    // Items phase 1 kept (`kept`, by piece) are not read again.
     let mut by_file: Vec<(u32, Vec<Pending>)> = Vec::new();
-    for (k, &n) in batch.iter().enumerate() {
-        let kept = files.get_mut(n.file() as usize).and_then(|f| f.kept.remove(&n));
+    for ((k, &n), kept) in batch.iter().enumerate().zip(kept) {
         match by_file.last_mut() {
             Some((f, v)) if *f == n.file() => v.push((k, n, kept)),
             _ => by_file.push((n.file(), vec![(k, n, kept)])),
         }
     }
-    let files: &[FileResult] = files;
     let loaded: Vec<FilePieces> = by_file
         .into_par_iter()
         .map(|(fi, nodes)| {
@@ -954,10 +974,14 @@ mod tests {
     use std::collections::HashMap;
     use std::path::PathBuf;
 
+    use rustc_hash::FxHashMap;
+
     use super::{
-        Loaded, Node, Unread, code_hash, header_spans, keep_chain, keep_item, load_piece, merge, reruns, sort_in_place,
+        BATCH, Cross, FileResult, Loaded, MIN_SHARE, Node, Unread, code_hash, header_spans, keep_chain, keep_item,
+        load_piece, merge, plan, reruns, sort_in_place,
     };
     use crate::corpus::config::PolicySource;
+    use crate::corpus::piece::Piece;
     use crate::corpus::{self, piece::piece};
     use crate::source::FileId;
 
@@ -1143,5 +1167,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// What phase 1 noted of a file whose items have the codes `codes` and whose chains name
+    /// the codes `chains`.
+    fn noted(codes: &[u64], chains: &[Vec<u64>]) -> FileResult {
+        let at = Piece { line_start: 0, start: 0, end: 0, line: 1 };
+        FileResult {
+            diagnostics: Vec::new(),
+            items: codes.len(),
+            materials: 0,
+            codes: codes.to_vec(),
+            item_pieces: vec![at; codes.len()],
+            chains: chains.iter().map(|steps| (at, steps.clone())).collect(),
+            used: Vec::new(),
+            list: None,
+            note: None,
+            verbatim: true,
+            kept: FxHashMap::default(),
+        }
+    }
+
+    /// Phase 2's batches hold whole groups of connected pieces, at most the batch size, about
+    /// one per worker when there are enough pieces (they are checked at once), and one when
+    /// there are few.
+    #[test]
+    fn phase_two_shares_whole_groups_out_among_the_workers() {
+        // 300 chains over three items each (items 0..900 of the first file), and one code
+        // written in both files: 300 groups of four pieces and one of two.
+        let chains: Vec<Vec<u64>> = (0..300u64).map(|c| vec![3 * c, 3 * c + 1, 3 * c + 2]).collect();
+        let files = [noted(&(0..900).collect::<Vec<u64>>(), &[]), noted(&[5000], &chains), noted(&[5000], &[])];
+        let cross = Cross { same_code: true, chains: true };
+        let whole_groups = |batches: &[Vec<Node>]| {
+            for b in batches {
+                for n in b {
+                    if let Node::Chain { chain, .. } = *n {
+                        for step in 0..3 {
+                            let item = Node::Item { file: 0, item: chain * 3 + step };
+                            assert!(b.contains(&item), "{n:?} and {item:?} in different batches");
+                        }
+                    }
+                }
+            }
+        };
+        let sizes = |batches: &[Vec<Node>]| batches.iter().map(Vec::len).collect::<Vec<_>>();
+        // A batch is filled up to a worker's share (at least MIN_SHARE pieces) with whole groups.
+        assert_eq!(MIN_SHARE, 256);
+        for (workers, expected) in
+            [(1, vec![1202]), (2, vec![600, 600, 2]), (3, vec![400, 400, 400, 2]), (8, vec![256, 256, 256, 256, 178])]
+        {
+            let batches = plan(&files, cross, BATCH, workers);
+            whole_groups(&batches);
+            assert_eq!(sizes(&batches), expected, "{workers} workers");
+        }
+        // The batch size still bounds every batch; few pieces make one batch.
+        let small = plan(&files, cross, 100, 2);
+        whole_groups(&small);
+        assert!(small.iter().all(|b| b.len() <= 100), "{:?}", sizes(&small));
+        let few = [noted(&[1, 2, 3], &[]), noted(&[], &[vec![1, 2, 3]])];
+        assert_eq!(sizes(&plan(&few, cross, BATCH, 2)), [4]);
     }
 }

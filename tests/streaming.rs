@@ -145,6 +145,25 @@ fn generated_corpus_streams_as_it_checks_whole() {
     }
 }
 
+/// Phase 2's batches are shared out among the workers and checked at once (a corpus of 6,000
+/// items has some 600 pieces to check again: two or three batches): the report is the one of
+/// the whole corpus with one worker, two, three and eight.
+#[test]
+fn phase_two_batches_checked_at_once_report_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    generate(dir.path(), 6000, 40, 11, None);
+    let whole = check_json(&[dir.path()]).unwrap();
+    for workers in [1, 2, 3, 8] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(workers).build().unwrap();
+        let streamed =
+            pool.install(|| stream_json(&[dir.path()], &[PolicySource::Builtin], (check::BATCH, check::KEEP)));
+        assert!(whole == streamed, "{workers} workers: {}", first_difference(&whole, &streamed));
+    }
+    for cross in ["\"QD108\"", "\"QD302\""] {
+        assert!(whole.contains(cross), "{cross} not planted");
+    }
+}
+
 /// A rule that reads `items` as a value needs the whole corpus: the check loads it whole. (Each
 /// file of the fixture holds at most four items; the rule fires only when it sees all ten.)
 #[test]
