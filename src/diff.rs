@@ -79,13 +79,13 @@ fn compare(f: &mut Figures, old: &Item, new: &Item) -> Vec<String> {
     f.materials_new += new.materials.len();
     let mut pool: HashMap<&str, usize> = HashMap::new();
     for m in &new.materials {
-        *pool.entry(m.norm_name.as_str()).or_default() += 1;
+        *pool.entry(&*m.norm_name).or_default() += 1;
     }
     let mut removed = Vec::new();
     for m in &old.materials {
-        match pool.get_mut(m.norm_name.as_str()) {
+        match pool.get_mut(&*m.norm_name) {
             Some(n) if *n > 0 => *n -= 1,
-            _ => removed.push(m.name.value.clone()),
+            _ => removed.push(m.name.value.to_string()),
         }
     }
     f.materials_removed += removed.len();

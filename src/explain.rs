@@ -180,8 +180,8 @@ fn material_evidence(
 ) -> MaterialEvidence {
     let (lc, _) = corpus.sources.line_col(m.name.span);
     MaterialEvidence {
-        name: m.name.value.clone(),
-        normalized: m.norm_name.clone(),
+        name: m.name.value.to_string(),
+        normalized: m.norm_name.to_string(),
         line: lc.line,
         shared: refs.shared(&m.norm_name).map(|s| format!("{}（{}）", s.name, s.channel)),
         certificate: refs.certificate(&m.norm_name).map(|c| c.name.clone()),
@@ -225,7 +225,7 @@ pub fn item_trace(
         .materials
         .iter()
         .enumerate()
-        .filter(|(_, m)| wanted.as_ref().is_none_or(|w| &m.norm_name == w || m.name.value.contains(w.as_str())))
+        .filter(|(_, m)| wanted.as_ref().is_none_or(|w| *m.norm_name == **w || m.name.value.contains(w.as_str())))
         .map(|(k, m)| {
             let k = u32::try_from(k).unwrap_or(u32::MAX);
             let diags: Vec<&Diagnostic> = mine.iter().filter(|(f, _)| f.material == Some(k)).map(|(_, d)| *d).collect();

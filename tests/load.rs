@@ -157,5 +157,5 @@ fn traditional_enum_values_are_accepted() {
     let c = Corpus::from_text("t.yaml", text, &refs(), None, LoadOptions::default()).unwrap();
     assert_eq!(c.items[0].handling.as_ref().map(|h| h.value), Some("承办件"));
     assert_eq!(c.items[0].item_type.as_ref().map(|h| h.value), Some("行政许可"));
-    assert_eq!(c.items[0].materials[0].norm_name, "其他相关材料");
+    assert_eq!(&*c.items[0].materials[0].norm_name, "其他相关材料");
 }

@@ -552,8 +552,7 @@ fn fingerprints(corpus: &Corpus, findings: &[eval::Finding]) -> std::collections
     let mut out = std::collections::BTreeMap::new();
     for f in findings {
         let item = f.item.and_then(|i| corpus.items.get(i as usize));
-        let material =
-            item.zip(f.material).and_then(|(it, m)| it.materials.get(m as usize)).map(|m| m.name.value.as_str());
+        let material = item.zip(f.material).and_then(|(it, m)| it.materials.get(m as usize)).map(|m| &*m.name.value);
         let key = format!("{} | {:?} | {:?} | {}", builtin().rules[f.rule].id, f.item, material, f.message);
         *out.entry(key).or_insert(0) += 1;
     }

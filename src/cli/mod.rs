@@ -803,7 +803,7 @@ fn explain(cli: &Cli, args: &ExplainArgs) -> Result<Outcome, Problems> {
             .corpus
             .items
             .get(idx as usize)
-            .map(|i| i.materials.iter().map(|m| m.name.value.clone()).collect())
+            .map(|i| i.materials.iter().map(|m| m.name.value.to_string()).collect())
             .unwrap_or_default();
         return Err(Problems::from(
             SourceError::new(
@@ -854,7 +854,7 @@ fn diff(cli: &Cli, args: &DiffArgs) -> Result<Outcome, Problems> {
             .filter_map(|f| {
                 let item = old.corpus.items.get(f.item? as usize)?;
                 let m = item.materials.get(f.material? as usize)?;
-                (item.code.value == code && m.name.value == material)
+                (item.code.value == code && &*m.name.value == material)
                     .then(|| old.program.rules.get(f.rule).map(|r| r.id.clone()))?
             })
             .collect();

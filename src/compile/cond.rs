@@ -469,11 +469,11 @@ macro_rules! material_texts {
         use $crate::compile::types::Field as F;
         match $field {
             F::MatName => {
-                let $read = reader(|x| Some(x.name.value.as_str()));
+                let $read = reader(|x| Some(&*x.name.value));
                 $then
             }
             F::MatNormName => {
-                let $read = reader(|x| Some(x.norm_name.as_str()));
+                let $read = reader(|x| Some(&*x.norm_name));
                 $then
             }
             $(F::$variant => {

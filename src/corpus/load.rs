@@ -785,10 +785,10 @@ impl<'a> Loader<'a> {
                 return None;
             }
             let NodeKind::Scalar { value, .. } = node.kind else { return None };
-            let name = Spanned::new(trimmed(value), span);
+            let (name, norm_name) = normalize::material_name(value.trim());
             return Some(Material {
-                norm_name: normalize::name(&name.value),
-                name,
+                name: Spanned::new(name, span),
+                norm_name,
                 kind: None,
                 source: None,
                 acquisition: None,
@@ -804,8 +804,8 @@ impl<'a> Loader<'a> {
         let entries = self.entries(node, &MATERIAL_KEYS, &tr!("材料", "a material"))?;
         let mut name = None;
         let mut m = Material {
-            name: Spanned::new(String::new(), span),
-            norm_name: String::new(),
+            name: Spanned::new(Arc::from(""), span),
+            norm_name: Arc::from(""),
             kind: None,
             source: None,
             acquisition: None,
@@ -819,7 +819,9 @@ impl<'a> Loader<'a> {
         };
         for (k, _, v) in entries {
             match k {
-                "name" => name = self.string(v, k).filter(|s| !s.value.is_empty()),
+                "name" => {
+                    name = self.text(&v, k).filter(|s| !s.is_empty()).map(|s| (normalize::material_name(s), v.span));
+                }
                 "kind" => m.kind = self.enumerated(&v, k, &MATERIAL_KIND),
                 "source" => m.source = self.enumerated(&v, k, &SOURCE),
                 "acquisition" => m.acquisition = self.enumerated(&v, k, &ACQUISITION),
@@ -832,7 +834,7 @@ impl<'a> Loader<'a> {
                 _ => {}
             }
         }
-        let Some(name) = name else {
+        let Some(((name, norm_name), at)) = name else {
             self.error(
                 "qingdan::load::missing",
                 tr!("材料缺少必填字段 `name`", "material without `name`"),
@@ -842,8 +844,8 @@ impl<'a> Loader<'a> {
             );
             return None;
         };
-        m.norm_name = normalize::name(&name.value);
-        m.name = name;
+        m.norm_name = norm_name;
+        m.name = Spanned::new(name, at);
         Some(m)
     }
 

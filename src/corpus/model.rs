@@ -162,9 +162,9 @@ pub struct Waiver {
 
 #[derive(Debug, Clone)]
 pub struct Material {
-    pub name: Spanned<String>,
+    pub name: Spanned<Arc<str>>,
     /// `name` normalised (SPEC §2.7), computed once.
-    pub norm_name: String,
+    pub norm_name: Arc<str>,
     pub kind: Option<Spanned<&'static str>>,
     pub source: Option<Spanned<&'static str>>,
     pub acquisition: Option<Spanned<&'static str>>,

@@ -5,6 +5,7 @@
 //! （加盖公章）. Citations drop brackets too. Normalising twice changes nothing.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use super::memo::{Memo, memoized};
 
@@ -16,6 +17,22 @@ const MEMO_LIMIT: usize = 1 << 14;
 thread_local! {
     /// The Traditional → Simplified table costs some 200 instructions a character.
     static SIMPLIFIED: RefCell<Memo<Box<str>>> = RefCell::new(Memo::default());
+    /// Material names and their normal form, shared (see [`material_name`]).
+    static MATERIAL_NAMES: RefCell<Memo<(Arc<str>, Arc<str>)>> = RefCell::new(Memo::default());
+}
+
+/// A material's name and its normal form ([`name`]), shared by every material of the thread's
+/// recent files that is written alike: a corpus asks for the same few hundred materials
+/// (营业执照, 居民身份证 …) over and over. The name is then one allocation per distinct text,
+/// not one per material, its normal form is worked out once, and a memo of a function of the
+/// name may key on where the text is ([`Arc::as_ptr`]) instead of reading it again (the
+/// catch-all phrase of a name: [`PhraseMatcher::of_name`](super::reference::PhraseMatcher::of_name)).
+#[must_use]
+pub fn material_name(text: &str) -> (Arc<str>, Arc<str>) {
+    if text.len() > MEMO_MAX_BYTES {
+        return (Arc::from(text), Arc::from(name(text)));
+    }
+    memoized(&MATERIAL_NAMES, 0, MEMO_LIMIT, text, |t| (Arc::from(t), Arc::from(name(t))))
 }
 
 /// Traditional → Simplified and full-width → half-width; keeps everything else.
@@ -217,6 +234,21 @@ pub fn chinese_number(n: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Materials written alike share one name and its normal form; a long name (beyond the
+    /// memo) is its own, with the same normal form.
+    #[test]
+    fn material_names_are_shared_with_their_normal_form() {
+        for text in ["营业执照（复印件）", "營業執照", "其他相关材料", ""] {
+            let (a, norm) = material_name(text);
+            let (b, _) = material_name(text);
+            assert_eq!((&*a, &*norm), (text, name(text).as_str()));
+            assert!(Arc::ptr_eq(&a, &b), "{text} not shared");
+        }
+        let long = "申请人的".repeat(20);
+        let (a, norm) = material_name(&long);
+        assert_eq!((&*a, &*norm), (long.as_str(), name(&long).as_str()));
+    }
 
     #[test]
     fn names() {

@@ -749,7 +749,7 @@ impl<'a> Exec<'a, '_> {
                 parts.join(crate::i18n::t("、", ", "))
             }
             Value::Item(i) => self.item(*i)?.name.value.clone(),
-            Value::Material(i, m) => self.material(*i, *m)?.name.value.clone(),
+            Value::Material(i, m) => self.material(*i, *m)?.name.value.to_string(),
             Value::Chain(c) => {
                 self.cx.corpus.chains.get(*c as usize).map(|ch| ch.name.value.clone()).unwrap_or_default()
             }
@@ -1042,7 +1042,7 @@ impl<'a> Exec<'a, '_> {
                 // A material's own name is normalised once, at load: use that.
                 let norm: Cow<'a, str> = match args.first() {
                     Some(CExpr::Field(inner, Field::MatName)) => match self.eval(inner)? {
-                        Value::Material(i, m) => Cow::Borrowed(self.material(i, m)?.norm_name.as_str()),
+                        Value::Material(i, m) => Cow::Borrowed(self.material(i, m)?.norm_name.as_ref()),
                         _ => return Ok(Value::Absent),
                     },
                     _ => match self.text_arg(args)? {

@@ -414,7 +414,7 @@ impl<'a> Report<'a> {
                 fingerprint: fingerprint(
                     &rule.id,
                     item.map(|i| i.code.value.as_str()),
-                    material.map(|m| m.norm_name.as_str()),
+                    material.map(|m| &*m.norm_name),
                     &f.message,
                 ),
                 span: f.span,

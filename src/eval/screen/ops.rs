@@ -388,6 +388,16 @@ pub fn catch_all(arg: impl ExF) -> ex!() {
     }
 }
 
+/// `catch_all` of a material's own name, `mat` the material: asked of the name the loader
+/// shares among the materials written alike, without reading it again.
+#[inline]
+pub fn catch_all_of_name(mat: impl ExF) -> ex!() {
+    move |fx, env| match mat(fx, env)? {
+        V::Mat(m, ..) => Some(if fx.refs.phrases.of_name(&m.name.value) { V::Text } else { V::Absent }),
+        _ => Some(V::Absent),
+    }
+}
+
 /// `shared`, `certificate` or `covers` (`b`) of a material's own name, `mat` the material: its
 /// name was normalised once, at load, as the interpreter uses it.
 #[inline]
