@@ -829,7 +829,7 @@ impl<'a> Loader<'a> {
                 "basis" => m.basis = self.citations(v, k),
                 "copies" => m.copies = self.int(&v, k),
                 "format" => m.format = self.enumerated(&v, k, &FORMAT),
-                "note" => m.note = self.string(v, k),
+                "note" => m.note = self.text(&v, k).map(|t| Spanned::new(normalize::shared_text(t), v.span)),
                 "waivers" => m.waivers = self.waivers(v),
                 _ => {}
             }

@@ -172,7 +172,7 @@ pub struct Material {
     pub basis: Vec<Citation>,
     pub copies: Option<Spanned<i64>>,
     pub format: Option<Spanned<&'static str>>,
-    pub note: Option<Spanned<String>>,
+    pub note: Option<Spanned<Arc<str>>>,
     pub waivers: Vec<Waiver>,
     pub span: Span,
 }

@@ -19,6 +19,18 @@ thread_local! {
     static SIMPLIFIED: RefCell<Memo<Box<str>>> = RefCell::new(Memo::default());
     /// Material names and their normal form, shared (see [`material_name`]).
     static MATERIAL_NAMES: RefCell<Memo<(Arc<str>, Arc<str>)>> = RefCell::new(Memo::default());
+    /// Other texts written alike over and over, shared (see [`shared_text`]).
+    static SHARED_TEXTS: RefCell<Memo<Arc<str>>> = RefCell::new(Memo::default());
+}
+
+/// A text written alike over and over (a material's note: 视情况提供, 原件核验 …), shared by
+/// the values of the thread's recent files as [`material_name`] shares names.
+#[must_use]
+pub fn shared_text(text: &str) -> Arc<str> {
+    if text.len() > MEMO_MAX_BYTES {
+        return Arc::from(text);
+    }
+    memoized(&SHARED_TEXTS, 0, MEMO_LIMIT, text, |t| Arc::from(t))
 }
 
 /// A material's name and its normal form ([`name`]), shared by every material of the thread's
@@ -248,6 +260,13 @@ mod tests {
         let long = "申请人的".repeat(20);
         let (a, norm) = material_name(&long);
         assert_eq!((&*a, &*norm), (long.as_str(), name(&long).as_str()));
+        // Notes and other texts are shared as written.
+        for text in ["视情况提供", "原件核验", ""] {
+            let (a, b) = (shared_text(text), shared_text(text));
+            assert_eq!(&*a, text);
+            assert!(Arc::ptr_eq(&a, &b), "{text} not shared");
+        }
+        assert_eq!(&*shared_text(&long), long);
     }
 
     #[test]

@@ -544,16 +544,17 @@ const PHRASE_MEMO_LIMIT: usize = 1 << 16;
 thread_local! {
     /// Per matcher (its `id`): the phrase found in each text.
     static PHRASE_MEMO: RefCell<Memo<Option<Box<str>>>> = RefCell::new(Memo::default());
-    /// Per matcher (its `id`): whether a phrase is found in each material name, by where the
-    /// name is ([`PhraseMatcher::of_name`]).
-    static NAME_MEMO: RefCell<NameMemo> = RefCell::new(NameMemo::default());
+    /// Per matcher (its `id`): whether a phrase is found in each shared text, by where the text
+    /// is ([`PhraseMatcher::of_shared`]).
+    static SHARED_MEMO: RefCell<SharedMemo> = RefCell::new(SharedMemo::default());
 }
 
-/// Whether a phrase is found in a shared name ([`material_name`](super::normalize::material_name)), keyed by where
-/// its text is: the name is not read again. Each entry holds the name, so no other text can be
-/// put where it is while the entry stands.
+/// Whether a phrase is found in a shared text (a material's name or note, see
+/// [`material_name`](super::normalize::material_name)), keyed by where the text is: it is not
+/// read again. Each entry holds its text, so no other text can be put where it is while the
+/// entry stands.
 #[derive(Default)]
-struct NameMemo {
+struct SharedMemo {
     owner: u64,
     found: FxHashMap<usize, (Arc<str>, bool)>,
 }
@@ -594,19 +595,20 @@ impl PhraseMatcher {
         memoized(&PHRASE_MEMO, self.id, PHRASE_MEMO_LIMIT, text, |t| self.search(t).map(Box::from)).map(String::from)
     }
 
-    /// Whether [`find`](Self::find) finds a phrase in a material's name: the same answer, asked
-    /// of the name where the loader shares it among the materials written alike. A check asks
-    /// this of every material, and the names are scattered through memory: reading them again to
-    /// look them up in the memo of texts was most of the time of the rule that asks it (QD102).
+    /// Whether [`find`](Self::find) finds a phrase in a material's name or note: the same
+    /// answer, asked of the text where the loader shares it among the materials written alike. A
+    /// check asks this of every material, and the texts are scattered through memory: reading
+    /// them again to look them up in the memo of texts was most of the time of the rule that asks
+    /// it (QD102).
     #[must_use]
-    pub fn of_name(&self, name: &Arc<str>) -> bool {
+    pub fn of_shared(&self, name: &Arc<str>) -> bool {
         let at = Arc::as_ptr(name).cast::<u8>() as usize;
-        let known = NAME_MEMO.with_borrow(|m| (m.owner == self.id).then(|| m.found.get(&at).map(|e| e.1)).flatten());
+        let known = SHARED_MEMO.with_borrow(|m| (m.owner == self.id).then(|| m.found.get(&at).map(|e| e.1)).flatten());
         if let Some(found) = known {
             return found;
         }
         let found = self.find(name).is_some();
-        NAME_MEMO.with_borrow_mut(|m| {
+        SHARED_MEMO.with_borrow_mut(|m| {
             if m.owner != self.id || m.found.len() >= PHRASE_MEMO_LIMIT {
                 m.owner = self.id;
                 m.found.clear();
@@ -1056,32 +1058,32 @@ mod tests {
     /// dropped by every material still has its entry, so no other name can take its place and
     /// its answer (each entry holds its name).
     #[test]
-    fn phrases_of_shared_names_are_those_of_their_texts() {
+    fn phrases_of_shared_texts_are_those_of_their_texts() {
         let file = |yaml: &str| serde_yaml::from_str::<PhrasesFile>(yaml).unwrap_or_default();
         let Ok(m) = PhraseMatcher::build(file("catch_all: [其他相关材料]\n")) else {
             panic!("a valid table is refused")
         };
         for text in ["其他相关材料", "营业执照", "營業執照", "申请人的其他相关材料", ""] {
             let shared: Arc<str> = Arc::from(text);
-            assert_eq!(m.of_name(&shared), m.find(text).is_some(), "{text}");
+            assert_eq!(m.of_shared(&shared), m.find(text).is_some(), "{text}");
             // Again, from the memo; and a name written alike elsewhere answers alike.
-            assert_eq!(m.of_name(&shared), m.find(text).is_some(), "{text}");
-            assert_eq!(m.of_name(&Arc::from(text)), m.find(text).is_some(), "{text}");
+            assert_eq!(m.of_shared(&shared), m.find(text).is_some(), "{text}");
+            assert_eq!(m.of_shared(&Arc::from(text)), m.find(text).is_some(), "{text}");
         }
         // Names of the same length, made and dropped one after another: the allocator would put
         // each where the one before it was.
         for round in 0..100 {
             let text = if round % 2 == 0 { "其他相关材料" } else { "居民身份证明" };
-            assert_eq!(m.of_name(&Arc::from(text)), round % 2 == 0, "round {round}: {text}");
+            assert_eq!(m.of_shared(&Arc::from(text)), round % 2 == 0, "round {round}: {text}");
         }
         // Another matcher does not read this one's answers.
         let Ok(other) = PhraseMatcher::build(file("catch_all: [身份证明]\n")) else {
             panic!("a valid table is refused")
         };
         let name: Arc<str> = Arc::from("居民身份证明");
-        assert!(!m.of_name(&name));
-        assert!(other.of_name(&name));
-        assert!(!m.of_name(&name));
+        assert!(!m.of_shared(&name));
+        assert!(other.of_shared(&name));
+        assert!(!m.of_shared(&name));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub type Generated = for<'a> fn(&Fx<'a>, &mut [V<'a>]) -> bool;
 /// Rule id, the calls as [`super::plan::Source`] writes them, the function.
 pub const SCREENS: &[(&str, &str, Generated)] = &[
     ("QD101", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatKind, default: Some(0), present: false }, 1, false), ops::mt_and(ops::mt_in(MatRead { field: Field::MatAcquisition, default: Some(2), present: false }, 0, false), ops::mt_list_exists(Field::MatBasis, false))), ops::done())", qd101),
-    ("QD102", "ops::for_(1, ops::var_field(0, Field::ItemMaterials), ops::let_(2, ops::catch_all_of_name(ops::var(1)), ops::let_(3, ops::coalesce(ops::var(2), ops::catch_all(ops::var_field(1, Field::MatNote))), ops::when(ops::exists_var(3), ops::done()))))", qd102),
+    ("QD102", "ops::for_(1, ops::var_field(0, Field::ItemMaterials), ops::let_(2, ops::catch_all_of(ops::var(1), false), ops::let_(3, ops::coalesce(ops::var(2), ops::catch_all_of(ops::var(1), true)), ops::when(ops::exists_var(3), ops::done()))))", qd102),
     ("QD103", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatAcquisition, default: Some(2), present: false }, 3, true), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatKind, default: Some(4), present: false }, 5, false), ops::mt_eq(MatRead { field: Field::MatSource, default: Some(6), present: false }, 7, false))), ops::let_(2, ops::table_by_own_name(Builtin::Shared, ops::var(1)), ops::when(ops::or(ops::exists_var(2), ops::text_is(ops::coalesce(ops::var_field(1, Field::MatSource), ops::constant(Const::Text(0))), true, 1)), ops::done())))", qd103),
     ("QD104", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatAcquisition, default: Some(0), present: false }, 1, true), ops::mt_or(ops::mt_and(ops::mt_exists(MatRead { field: Field::MatKind, default: None, present: false }, true), ops::mt_eq(MatRead { field: Field::MatKind, default: None, present: true }, 2, true)), ops::mt_and(ops::mt_not(ops::mt_exists(MatRead { field: Field::MatKind, default: None, present: false }, true)), ops::mt_matches(MatRead { field: Field::MatNormName, default: None, present: false }, 0)))), ops::let_(2, ops::table_by_own_name(Builtin::Certificate, ops::var(1)), ops::when(ops::or(ops::not(ops::exists_var(2)), ops::and(ops::not(ops::is_empty_cd(ops::field_of(ops::unwrap(ops::var(2)), Field::CertItems))), ops::truth_of(ops::binary(BinOp::NotIn, ops::var_field(0, Field::ItemCode), ops::field_of(ops::unwrap(ops::var(2)), Field::CertItems))))), ops::done())))", qd104),
     ("QD105", "ops::for_mat(1, ops::var_field(0, Field::ItemMaterials), ops::mt_and(ops::mt_eq(MatRead { field: Field::MatAcquisition, default: Some(0), present: false }, 1, true), ops::mt_and(ops::mt_exists(MatRead { field: Field::MatSource, default: None, present: false }, true), ops::mt_eq(MatRead { field: Field::MatSource, default: None, present: true }, 2, true))), ops::done())", qd105),
@@ -71,10 +71,10 @@ fn qd102<'a>(fx: &Fx<'a>, env: &mut [V<'a>]) -> bool {
         ops::var_field(0, Field::ItemMaterials),
         ops::let_(
             2,
-            ops::catch_all_of_name(ops::var(1)),
+            ops::catch_all_of(ops::var(1), false),
             ops::let_(
                 3,
-                ops::coalesce(ops::var(2), ops::catch_all(ops::var_field(1, Field::MatNote))),
+                ops::coalesce(ops::var(2), ops::catch_all_of(ops::var(1), true)),
                 ops::when(ops::exists_var(3), ops::done()),
             ),
         ),

@@ -388,13 +388,15 @@ pub fn catch_all(arg: impl ExF) -> ex!() {
     }
 }
 
-/// `catch_all` of a material's own name, `mat` the material: asked of the name the loader
-/// shares among the materials written alike, without reading it again.
+/// `catch_all` of a material's own name (`note` false) or note (`note` true), `mat` the
+/// material: asked of the text the loader shares among the materials written alike, without
+/// reading it again.
 #[inline]
-pub fn catch_all_of_name(mat: impl ExF) -> ex!() {
-    move |fx, env| match mat(fx, env)? {
-        V::Mat(m, ..) => Some(if fx.refs.phrases.of_name(&m.name.value) { V::Text } else { V::Absent }),
-        _ => Some(V::Absent),
+pub fn catch_all_of(mat: impl ExF, note: bool) -> ex!() {
+    move |fx, env| {
+        let V::Mat(m, ..) = mat(fx, env)? else { return Some(V::Absent) };
+        let text = if note { m.note.as_ref().map(|n| &n.value) } else { Some(&m.name.value) };
+        Some(if text.is_some_and(|t| fx.refs.phrases.of_shared(t)) { V::Text } else { V::Absent })
     }
 }
 

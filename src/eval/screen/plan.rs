@@ -198,7 +198,7 @@ makers! {
     count(arg: Ex) -> Ex;
     norm(arg: Ex) -> Ex;
     catch_all(arg: Ex) -> Ex;
-    catch_all_of_name(mat: Ex) -> Ex;
+    catch_all_of(mat: Ex, note: bool) -> Ex;
     table_by_own_name(b: Builtin, mat: Ex) -> Ex;
     table_by(b: Builtin, arg: Ex) -> Ex;
     owned(b: Builtin, arg: Ex) -> Ex;
@@ -513,10 +513,11 @@ impl<M: Maker> Builder<M> {
             let mat = self.ex(inner);
             return self.maker.table_by_own_name(b, mat);
         }
-        // So is its catch-all phrase, found once per name the loader shares.
-        if let (Builtin::CatchAll, Some(CExpr::Field(inner, Field::MatName))) = (b, args.first()) {
+        // Its catch-all phrase, and its note's, are found once per text the loader shares.
+        if let (Builtin::CatchAll, Some(CExpr::Field(inner, f @ (Field::MatName | Field::MatNote)))) = (b, args.first())
+        {
             let mat = self.ex(inner);
-            return self.maker.catch_all_of_name(mat);
+            return self.maker.catch_all_of(mat, *f == Field::MatNote);
         }
         // The first argument; a call without one is given an absent value, as the interpreter does.
         let arg = match args.first() {
