@@ -266,36 +266,43 @@ pub fn check<'a>(
     let cross = Cross { same_code: scopes.contains(&Scope::SameCode), chains: scopes.contains(&Scope::Chain) };
 
     let rerun = reruns(program);
-    // Files that may hold chains are checked first, so that the others know which of their
-    // items chains name and keep them for phase 2 instead of reading them again.
-    let early: Vec<bool> = if cross.chains && d.file_count() > 1 {
-        timings::time(Phase::ChainGuess, || {
-            (0..d.file_count()).into_par_iter().map(|i| d.may_hold_chains(i, opts.overrides)).collect()
-        })
-    } else {
-        Vec::new()
-    };
-    let (first, rest): (Vec<usize>, Vec<usize>) =
-        (0..d.file_count()).partition(|&i| early.get(i).copied().unwrap_or(false));
     let budget = AtomicUsize::new(opts.keep);
     let shared = Shared::new(program);
     let unread = Unread::of(program, &rerun);
-    let wave = |wave: &[usize], named: Option<&FxHashSet<u64>>| -> Vec<(usize, FileOutcome)> {
-        wave.par_iter()
-            .map(|&i| {
-                (opts.tick)();
-                let keep = cross.chains.then_some(Keep { named, budget: &budget, unread });
-                (i, check_file(d, refs, program, opts, i, Phase1 { cross, rerun: &rerun, keep, shared: &shared }))
-            })
-            .collect()
+    let one = |i: usize, named: Option<&FxHashSet<u64>>| -> FileOutcome {
+        (opts.tick)();
+        let keep = cross.chains.then_some(Keep { named, budget: &budget, unread });
+        check_file(d, refs, program, opts, i, Phase1 { cross, rerun: &rerun, keep, shared: &shared })
     };
-    let mut outcomes = wave(&first, None);
+    // Files that may hold chains are checked first, so that the others know which of their
+    // items chains name and keep them for phase 2 instead of reading them again. Each is checked
+    // as soon as it is guessed to hold chains, while the other files are still being guessed:
+    // the few files of chains then take no time of their own, with a core idle.
+    let mut outcomes: Vec<(usize, FileOutcome)> = Vec::new();
+    let rest: Vec<usize> = if cross.chains && d.file_count() > 1 {
+        let guessed: Vec<(usize, Option<FileOutcome>)> = timings::time(Phase::ChainGuess, || {
+            (0..d.file_count())
+                .into_par_iter()
+                .map(|i| (i, d.may_hold_chains(i, opts.overrides).then(|| one(i, None))))
+                .collect()
+        });
+        let mut rest = Vec::with_capacity(guessed.len());
+        for (i, outcome) in guessed {
+            match outcome {
+                Some(o) => outcomes.push((i, o)),
+                None => rest.push(i),
+            }
+        }
+        rest
+    } else {
+        (0..d.file_count()).collect()
+    };
     let named: FxHashSet<u64> = outcomes
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .flat_map(|f| f.chains.iter().flat_map(|(_, steps)| steps.iter().copied()))
         .collect();
-    outcomes.extend(wave(&rest, Some(&named)));
+    outcomes.extend(rest.par_iter().map(|&i| (i, one(i, Some(&named)))).collect::<Vec<_>>());
     outcomes.sort_by_key(|(i, _)| *i);
     let mut files = corpus::all_or_problems(outcomes.into_iter().map(|(_, r)| r).collect())?;
 
