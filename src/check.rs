@@ -114,6 +114,9 @@ struct FileResult {
 
 type FileOutcome = Result<FileResult, Vec<SourceError>>;
 
+/// What `--load-only` counts of one file: its items and materials.
+type Counted = Result<(usize, usize), Vec<SourceError>>;
+
 /// Most bytes of text of items and chains phase 1 keeps for phase 2 (loaded, they take a few
 /// times that): the pieces beyond it are read again.
 pub const KEEP: usize = 32 << 20;
@@ -279,10 +282,12 @@ pub fn check<'a>(
     // as soon as it is guessed to hold chains, while the other files are still being guessed:
     // the few files of chains then take no time of their own, with a core idle.
     let mut outcomes: Vec<(usize, FileOutcome)> = Vec::new();
+    let by_size = d.largest_first(opts.overrides);
     let rest: Vec<usize> = if cross.chains && d.file_count() > 1 {
         let guessed: Vec<(usize, Option<FileOutcome>)> = timings::time(Phase::ChainGuess, || {
-            (0..d.file_count())
-                .into_par_iter()
+            by_size
+                .par_iter()
+                .copied()
                 .map(|i| (i, d.may_hold_chains(i, opts.overrides).then(|| one(i, None))))
                 .collect()
         });
@@ -295,7 +300,7 @@ pub fn check<'a>(
         }
         rest
     } else {
-        (0..d.file_count()).collect()
+        by_size
     };
     let named: FxHashSet<u64> = outcomes
         .iter()
@@ -372,18 +377,22 @@ pub fn check<'a>(
 /// Only loads the files (and drops them), counting what they hold: the baseline of the
 /// benchmark that compares `check` with loading alone.
 pub fn load_only(d: &Discovery, refs: &References, opts: &CheckOptions<'_>) -> Result<Summary, Problems> {
-    let counts = corpus::all_or_problems(
-        (0..d.file_count())
-            .into_par_iter()
-            .map(|i| {
-                (opts.tick)();
-                let c = timings::time(Phase::Load, || d.load_alone(i, refs, opts.overrides))?;
+    // In the order `check` loads them; problems are reported in the files' order.
+    let mut loaded: Vec<(usize, Counted)> = d
+        .largest_first(opts.overrides)
+        .into_par_iter()
+        .map(|i| {
+            (opts.tick)();
+            let counts = timings::time(Phase::Load, || d.load_alone(i, refs, opts.overrides)).map(|c| {
                 let counts = (c.items.len(), c.material_count());
                 timings::time(Phase::Release, || c.release());
-                Ok(counts)
-            })
-            .collect(),
-    )?;
+                counts
+            });
+            (i, counts)
+        })
+        .collect();
+    loaded.sort_by_key(|(i, _)| *i);
+    let counts = corpus::all_or_problems(loaded.into_iter().map(|(_, r)| r).collect())?;
     let mut summary = Summary { files: counts.len(), ..Summary::default() };
     for (items, materials) in counts {
         summary.items = summary.items.saturating_add(items);

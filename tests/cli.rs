@@ -77,6 +77,28 @@ fn exit_2_on_bad_input() {
     assert!(stdout(&o).is_empty());
 }
 
+/// Files are loaded largest first, and their problems reported in the files' order: here the
+/// second file is the larger, and its problem comes second, with `check` and `--load-only`.
+#[test]
+fn problems_of_several_files_in_file_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = std::fs::read_to_string("tests/fixtures/load/err/wrong-type.yaml").unwrap();
+    let second = std::fs::read_to_string("tests/fixtures/load/err/malformed.yaml").unwrap() + &"# …\n".repeat(2000);
+    std::fs::write(dir.path().join("a.yaml"), first).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), second).unwrap();
+    for load_only in [false, true] {
+        let mut args = vec!["check", dir.path().to_str().unwrap()];
+        if load_only {
+            args.push("--load-only");
+        }
+        let o = qingdan(&args);
+        assert_eq!(o.status.code(), Some(2));
+        let err = stderr(&o);
+        let (a, b) = (err.find("a.yaml:"), err.find("b.yaml:"));
+        assert!(a.is_some() && b.is_some() && a < b, "load-only {load_only}: {err}");
+    }
+}
+
 #[test]
 fn exit_2_on_missing_path() {
     let o = qingdan(&["check", "no/such/dir"]);
