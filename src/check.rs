@@ -33,7 +33,7 @@
 #![deny(clippy::arithmetic_side_effects)]
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher as _;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -220,7 +220,7 @@ fn keep_piece(
     p: Piece,
     spans: impl FnOnce(&mut dyn FnMut(&mut Span)),
 ) -> Option<(SourceFile, u32)> {
-    let frag = cut(src.name(), src.text(), p)?;
+    let frag = cut(src.name_arc(), src.text(), p)?;
     let len = u32::try_from(frag.text().len()).ok()?;
     let mut inside = true;
     spans(&mut |s| match (s.start.checked_sub(p.line_start), s.end.checked_sub(p.line_start)) {
@@ -245,11 +245,11 @@ fn keep_chain(src: &SourceFile, p: Piece, mut c: Chain) -> Option<Kept> {
     Some(Kept { loaded: Loaded::Chain(frag, c), base })
 }
 
+/// An item code's hash, for grouping the items of phase 2 by code. The fast hash: two codes that
+/// hash alike only put their items in one group of phase 2, which checks them by their codes;
+/// and it has no keys, so a code hashes alike in every run.
 fn code_hash(code: &str) -> u64 {
-    // `DefaultHasher::new()` has fixed keys: the same code hashes alike in every run.
-    let mut h = std::hash::DefaultHasher::new();
-    code.hash(&mut h);
-    h.finish()
+    rustc_hash::FxBuildHasher.hash_one(code)
 }
 
 /// Checks the discovered corpus. Problems loading any file stop the run (exit code 2), after

@@ -156,6 +156,12 @@ impl SourceFile {
         &self.text
     }
 
+    /// The file's name, shared (a fragment cut out of the file names it too).
+    #[must_use]
+    pub fn name_arc(&self) -> Arc<str> {
+        self.name.clone()
+    }
+
     #[must_use]
     pub fn text_arc(&self) -> Arc<str> {
         self.text.clone()

@@ -3,6 +3,8 @@
 //! (`crate::fix`) find the node of a material in its item without parsing the whole file.
 #![deny(clippy::arithmetic_side_effects)]
 
+use std::sync::Arc;
+
 use crate::source::{SourceFile, Span};
 
 /// Where an item or a chain is written: from the start of its first line to its end.
@@ -46,7 +48,7 @@ pub fn piece(src: &SourceFile, span: Span) -> Piece {
 /// Cuts `p` out of `text` (file `name`): the text before the piece on its first line becomes spaces, so the
 /// piece parses alone and every offset and column stays what it was in the file.
 #[must_use]
-pub fn cut(name: &str, text: &str, p: Piece) -> Option<SourceFile> {
+pub fn cut(name: impl Into<Arc<str>>, text: &str, p: Piece) -> Option<SourceFile> {
     let prefix = text.get(p.line_start as usize..p.start as usize)?;
     if !prefix.is_ascii() {
         return None;
