@@ -279,8 +279,9 @@ pub fn check<'a>(
     };
     // Files that may hold chains are checked first, so that the others know which of their
     // items chains name and keep them for phase 2 instead of reading them again. Each is checked
-    // as soon as it is guessed to hold chains, while the other files are still being guessed:
-    // the few files of chains then take no time of their own, with a core idle.
+    // as soon as it is guessed to hold chains, while the other files are still being guessed,
+    // not in a wave of its own after the guess (one file of chains kept one core busy and the
+    // other idle).
     let mut outcomes: Vec<(usize, FileOutcome)> = Vec::new();
     let by_size = d.largest_first(opts.overrides);
     let rest: Vec<usize> = if cross.chains && d.file_count() > 1 {
