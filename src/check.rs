@@ -114,9 +114,6 @@ struct FileResult {
 
 type FileOutcome = Result<FileResult, Vec<SourceError>>;
 
-/// What `--load-only` counts of one file: its items and materials.
-type Counted = Result<(usize, usize), Vec<SourceError>>;
-
 /// Most bytes of text of items and chains phase 1 keeps for phase 2 (loaded, they take a few
 /// times that): the pieces beyond it are read again.
 pub const KEEP: usize = 32 << 20;
@@ -283,12 +280,10 @@ pub fn check<'a>(
     // not in a wave of its own after the guess (one file of chains kept one core busy and the
     // other idle).
     let mut outcomes: Vec<(usize, FileOutcome)> = Vec::new();
-    let by_size = d.largest_first(opts.overrides);
     let rest: Vec<usize> = if cross.chains && d.file_count() > 1 {
         let guessed: Vec<(usize, Option<FileOutcome>)> = timings::time(Phase::ChainGuess, || {
-            by_size
-                .par_iter()
-                .copied()
+            (0..d.file_count())
+                .into_par_iter()
                 .map(|i| (i, d.may_hold_chains(i, opts.overrides).then(|| one(i, None))))
                 .collect()
         });
@@ -301,7 +296,7 @@ pub fn check<'a>(
         }
         rest
     } else {
-        by_size
+        (0..d.file_count()).collect()
     };
     let named: FxHashSet<u64> = outcomes
         .iter()
@@ -378,22 +373,18 @@ pub fn check<'a>(
 /// Only loads the files (and drops them), counting what they hold: the baseline of the
 /// benchmark that compares `check` with loading alone.
 pub fn load_only(d: &Discovery, refs: &References, opts: &CheckOptions<'_>) -> Result<Summary, Problems> {
-    // In the order `check` loads them; problems are reported in the files' order.
-    let mut loaded: Vec<(usize, Counted)> = d
-        .largest_first(opts.overrides)
-        .into_par_iter()
-        .map(|i| {
-            (opts.tick)();
-            let counts = timings::time(Phase::Load, || d.load_alone(i, refs, opts.overrides)).map(|c| {
+    let counts = corpus::all_or_problems(
+        (0..d.file_count())
+            .into_par_iter()
+            .map(|i| {
+                (opts.tick)();
+                let c = timings::time(Phase::Load, || d.load_alone(i, refs, opts.overrides))?;
                 let counts = (c.items.len(), c.material_count());
                 timings::time(Phase::Release, || c.release());
-                counts
-            });
-            (i, counts)
-        })
-        .collect();
-    loaded.sort_by_key(|(i, _)| *i);
-    let counts = corpus::all_or_problems(loaded.into_iter().map(|(_, r)| r).collect())?;
+                Ok(counts)
+            })
+            .collect(),
+    )?;
     let mut summary = Summary { files: counts.len(), ..Summary::default() };
     for (items, materials) in counts {
         summary.items = summary.items.saturating_add(items);

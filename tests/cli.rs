@@ -77,8 +77,8 @@ fn exit_2_on_bad_input() {
     assert!(stdout(&o).is_empty());
 }
 
-/// Files are loaded largest first, and their problems reported in the files' order: here the
-/// second file is the larger, and its problem comes second, with `check` and `--load-only`.
+/// Problems of several files are reported in the files' order, whichever worker loads which
+/// file first (the second file here is the larger), with `check` and `--load-only`.
 #[test]
 fn problems_of_several_files_in_file_order() {
     let dir = tempfile::tempdir().unwrap();

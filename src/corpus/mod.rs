@@ -249,22 +249,6 @@ impl Discovery {
         Ok((name, text))
     }
 
-    /// The files' indexes, largest file first (a file that cannot be read counts as empty:
-    /// loading it says why). Work shared out among the workers in this order ends with small
-    /// files, not with one worker on a large file while the others idle.
-    #[must_use]
-    pub fn largest_first(&self, overrides: &HashMap<PathBuf, String>) -> Vec<usize> {
-        let size = |(path, _): &(PathBuf, DirSettings)| match overrides.get(path) {
-            Some(text) => u64::try_from(text.len()).unwrap_or(u64::MAX),
-            None => std::fs::metadata(path).map_or(0, |m| m.len()),
-        };
-        let sizes: Vec<u64> = self.files.iter().map(size).collect();
-        let mut order: Vec<usize> = (0..self.files.len()).collect();
-        // Stable: files of one size stay in their order.
-        order.sort_by_key(|&i| std::cmp::Reverse(sizes.get(i).copied().unwrap_or(0)));
-        order
-    }
-
     /// Whether list file `index` may hold chains: its bytes name the `chains` key, or its first
     /// key is Chinese and its bytes name 一件事 (in UTF-8 or GB18030), or it is in an encoding
     /// with a byte-order mark other than UTF-8's, or it cannot be read (loading it says why).
