@@ -38,7 +38,7 @@ pub fn shared_text(text: &str) -> Arc<str> {
 /// (营业执照, 居民身份证 …) over and over. The name is then one allocation per distinct text,
 /// not one per material, its normal form is worked out once, and a memo of a function of the
 /// name may key on where the text is ([`Arc::as_ptr`]) instead of reading it again (the
-/// catch-all phrase of a name: [`PhraseMatcher::of_name`](super::reference::PhraseMatcher::of_name)).
+/// catch-all phrase of a name: [`PhraseMatcher::of_shared`](super::reference::PhraseMatcher::of_shared)).
 #[must_use]
 pub fn material_name(text: &str) -> (Arc<str>, Arc<str>) {
     if text.len() > MEMO_MAX_BYTES {

@@ -601,19 +601,19 @@ impl PhraseMatcher {
     /// them again to look them up in the memo of texts was most of the time of the rule that asks
     /// it (QD102).
     #[must_use]
-    pub fn of_shared(&self, name: &Arc<str>) -> bool {
-        let at = Arc::as_ptr(name).cast::<u8>() as usize;
+    pub fn of_shared(&self, text: &Arc<str>) -> bool {
+        let at = Arc::as_ptr(text).cast::<u8>() as usize;
         let known = SHARED_MEMO.with_borrow(|m| (m.owner == self.id).then(|| m.found.get(&at).map(|e| e.1)).flatten());
         if let Some(found) = known {
             return found;
         }
-        let found = self.find(name).is_some();
+        let found = self.find(text).is_some();
         SHARED_MEMO.with_borrow_mut(|m| {
             if m.owner != self.id || m.found.len() >= PHRASE_MEMO_LIMIT {
                 m.owner = self.id;
                 m.found.clear();
             }
-            m.found.insert(at, (name.clone(), found));
+            m.found.insert(at, (text.clone(), found));
         });
         found
     }
