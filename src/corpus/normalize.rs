@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::thread::LocalKey;
 
 use super::memo::{Memo, memoized};
 
@@ -27,10 +28,7 @@ thread_local! {
 /// the values of the thread's recent files as [`material_name`] shares names.
 #[must_use]
 pub fn shared_text(text: &str) -> Arc<str> {
-    if text.len() > MEMO_MAX_BYTES {
-        return Arc::from(text);
-    }
-    memoized(&SHARED_TEXTS, 0, MEMO_LIMIT, text, |t| Arc::from(t))
+    memoized_short(&SHARED_TEXTS, text, |t| Arc::from(t))
 }
 
 /// A material's name and its normal form ([`name`]), shared by every material of the thread's
@@ -41,19 +39,22 @@ pub fn shared_text(text: &str) -> Arc<str> {
 /// catch-all phrase of a name: [`PhraseMatcher::of_shared`](super::reference::PhraseMatcher::of_shared)).
 #[must_use]
 pub fn material_name(text: &str) -> (Arc<str>, Arc<str>) {
-    if text.len() > MEMO_MAX_BYTES {
-        return (Arc::from(text), Arc::from(name(text)));
-    }
-    memoized(&MATERIAL_NAMES, 0, MEMO_LIMIT, text, |t| (Arc::from(t), Arc::from(name(t))))
+    memoized_short(&MATERIAL_NAMES, text, |t| (Arc::from(t), Arc::from(name(t))))
 }
 
 /// Traditional → Simplified and full-width → half-width; keeps everything else.
 #[must_use]
 pub fn simplify(s: &str) -> String {
-    if s.len() > MEMO_MAX_BYTES {
-        return convert(s);
+    memoized_short(&SIMPLIFIED, s, |s| convert(s).into()).into()
+}
+
+/// `compute(text)`, remembered in `memo` (of this module's texts) unless the text is longer than
+/// the memos are for.
+fn memoized_short<V: Clone>(memo: &'static LocalKey<RefCell<Memo<V>>>, text: &str, compute: impl Fn(&str) -> V) -> V {
+    if text.len() > MEMO_MAX_BYTES {
+        return compute(text);
     }
-    memoized(&SIMPLIFIED, 0, MEMO_LIMIT, s, |s| convert(s).into()).into()
+    memoized(memo, 0, MEMO_LIMIT, text, compute)
 }
 
 fn convert(s: &str) -> String {

@@ -544,19 +544,11 @@ const PHRASE_MEMO_LIMIT: usize = 1 << 16;
 thread_local! {
     /// Per matcher (its `id`): the phrase found in each text.
     static PHRASE_MEMO: RefCell<Memo<Option<Box<str>>>> = RefCell::new(Memo::default());
-    /// Per matcher (its `id`): whether a phrase is found in each shared text, by where the text
-    /// is ([`PhraseMatcher::of_shared`]).
-    static SHARED_MEMO: RefCell<SharedMemo> = RefCell::new(SharedMemo::default());
-}
-
-/// Whether a phrase is found in a shared text (a material's name or note, see
-/// [`material_name`](super::normalize::material_name)), keyed by where the text is: it is not
-/// read again. Each entry holds its text, so no other text can be put where it is while the
-/// entry stands.
-#[derive(Default)]
-struct SharedMemo {
-    owner: u64,
-    found: FxHashMap<usize, (Arc<str>, bool)>,
+    /// Per matcher (its `id`): whether a phrase is found in each shared text (a material's name
+    /// or note, see [`material_name`](super::normalize::material_name)), keyed by where the text
+    /// is ([`PhraseMatcher::of_shared`]): it is not read again. Each entry holds its text, so no
+    /// other text can be put where it is while the entry stands.
+    static SHARED_MEMO: RefCell<Memo<(Arc<str>, bool), usize>> = RefCell::new(Memo::default());
 }
 
 impl PhraseMatcher {
@@ -603,18 +595,11 @@ impl PhraseMatcher {
     #[must_use]
     pub fn of_shared(&self, text: &Arc<str>) -> bool {
         let at = Arc::as_ptr(text).cast::<u8>() as usize;
-        let known = SHARED_MEMO.with_borrow(|m| (m.owner == self.id).then(|| m.found.get(&at).map(|e| e.1)).flatten());
-        if let Some(found) = known {
+        if let Some(found) = SHARED_MEMO.with_borrow(|m| m.get(self.id, &at).map(|e| e.1)) {
             return found;
         }
         let found = self.find(text).is_some();
-        SHARED_MEMO.with_borrow_mut(|m| {
-            if m.owner != self.id || m.found.len() >= PHRASE_MEMO_LIMIT {
-                m.owner = self.id;
-                m.found.clear();
-            }
-            m.found.insert(at, (text.clone(), found));
-        });
+        SHARED_MEMO.with_borrow_mut(|m| m.remember(self.id, PHRASE_MEMO_LIMIT, at, (text.clone(), found)));
         found
     }
 
