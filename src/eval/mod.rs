@@ -217,11 +217,10 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
                     cleared.clear();
                     for (i, s) in screens.iter().enumerate() {
                         let start = spent.as_ref().map(|_| Instant::now());
-                        cleared.extend(
-                            items
-                                .clone()
-                                .map(|k| s.is_some_and(|s| !s.may_report(cx.corpus, cx.refs, cx.opts, k, work))),
-                        );
+                        match s {
+                            Some(s) => s.clears(cx.corpus, cx.refs, cx.opts, items.clone(), work, cleared),
+                            None => cleared.extend(items.clone().map(|_| false)),
+                        }
                         if let (Some(start), Some(t)) = (start, spent.as_mut().and_then(|v| v.get_mut(i))) {
                             t.0 += start.elapsed();
                         }

@@ -53,7 +53,7 @@ mod plan;
 
 /// A rule's screen: see the module documentation.
 pub struct Screen {
-    go: Go,
+    go: Run,
     consts: Consts,
     slots: usize,
     root_slot: usize,
@@ -63,6 +63,13 @@ impl std::fmt::Debug for Screen {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Screen").field("slots", &self.slots).finish_non_exhaustive()
     }
+}
+
+/// How a screen runs: the function generated for its rule, called directly, or its closures
+/// built when the policy was compiled.
+enum Run {
+    Generated(generated::Generated),
+    Boxed(Go),
 }
 
 /// The literals a screen's closures hand out as values: held here, so that a value borrows them
@@ -165,11 +172,11 @@ impl Screen {
         // table of literals is built alike either way.
         let mut source = Builder::new(Source);
         let text = source.steps(steps);
-        let (go, consts): (Go, Consts) = match generated::SCREENS.iter().find(|(_, t, _)| generated && *t == text) {
-            Some((_, _, f)) => (Box::new(*f), source.consts),
+        let (go, consts) = match generated::SCREENS.iter().find(|(_, t, _)| generated && *t == text) {
+            Some((_, _, f)) => (Run::Generated(*f), source.consts),
             None => {
                 let mut b = Builder::new(Boxed);
-                (b.steps(steps), b.consts)
+                (Run::Boxed(b.steps(steps)), b.consts)
             }
         };
         Some(Screen { go, consts, slots: rule.slots, root_slot: rule.root_slot })
@@ -187,14 +194,50 @@ impl Screen {
         index: u32,
         env: &mut Vec<V<'a>>,
     ) -> bool {
-        let Some(item) = corpus.items.get(index as usize) else { return true };
+        let mut out = Vec::with_capacity(1);
+        self.clears(corpus, refs, opts, index..index.saturating_add(1), env, &mut out);
+        !out.first().copied().unwrap_or(false)
+    }
+
+    /// Pushes onto `out`, for each item of `items` in turn, whether the screen clears it (the
+    /// rule can report nothing there): [`Screen::may_report`]'s answer negated, for a run of
+    /// items at once — what each call sets up (the variables, what the screen reads, the
+    /// choice of function) is set up once per run.
+    pub fn clears<'a>(
+        &'a self,
+        corpus: &'a Corpus,
+        refs: &'a References,
+        opts: &RunOptions,
+        items: std::ops::Range<u32>,
+        env: &mut Vec<V<'a>>,
+        out: &mut Vec<bool>,
+    ) {
         let slots = self.slots.max(self.root_slot.saturating_add(1));
         if env.len() < slots {
             env.resize(slots, V::Absent);
         }
-        set(env, self.root_slot, V::Item(item, index));
         let fx = Fx { corpus, refs, as_of: opts.as_of, consts: &self.consts };
-        (self.go)(&fx, env)
+        // One loop for each kind of screen, so that the generated function is called directly.
+        fn each<'a, G: Fn(&Fx<'a>, &mut [V<'a>]) -> bool + ?Sized>(
+            go: &G,
+            fx: &Fx<'a>,
+            root: usize,
+            items: std::ops::Range<u32>,
+            env: &mut [V<'a>],
+            out: &mut Vec<bool>,
+        ) {
+            out.extend(items.map(|k| match fx.corpus.items.get(k as usize) {
+                Some(item) => {
+                    set(env, root, V::Item(item, k));
+                    !go(fx, env)
+                }
+                None => false,
+            }));
+        }
+        match &self.go {
+            Run::Generated(f) => each(f, &fx, self.root_slot, items, env, out),
+            Run::Boxed(go) => each(&**go, &fx, self.root_slot, items, env, out),
+        }
     }
 }
 
@@ -592,7 +635,7 @@ impl<'a> Iter<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self, fx: &Fx<'a>) -> Option<V<'a>> {
         let k = self.k;
         match self.list {
@@ -626,6 +669,7 @@ impl<'a> Iter<'a> {
     }
 
     /// The next element of a slice.
+    #[inline(always)]
     fn at<T>(&mut self, s: &'a [T]) -> Option<&'a T> {
         let x = s.get(self.k)?;
         self.k = self.k.saturating_add(1);
@@ -633,6 +677,7 @@ impl<'a> Iter<'a> {
     }
 
     /// The next record of the item's own list, then of each material's.
+    #[inline(always)]
     fn owned<T>(
         &mut self,
         it: &'a Item,
