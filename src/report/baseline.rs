@@ -41,7 +41,7 @@ impl Baseline {
             .iter()
             .filter(|d| !d.waived)
             .map(|d| Entry {
-                fingerprint: d.fingerprint.to_string(),
+                fingerprint: d.fingerprint().to_string(),
                 rule: d.rule.to_string(),
                 file: d.file.to_string(),
                 item: d.item.as_deref().map(str::to_string),
@@ -93,7 +93,7 @@ impl Baseline {
         let mut kept: Vec<Diagnostic> = Vec::with_capacity(report.diagnostics.len());
         let mut baselined = 0;
         for d in report.diagnostics.drain(..) {
-            let hit = !d.waived && remaining.get_mut(&d.fingerprint).is_some_and(|v| v.pop().is_some());
+            let hit = !d.waived && remaining.get_mut(&d.fingerprint()).is_some_and(|v| v.pop().is_some());
             if hit {
                 baselined += 1;
                 match d.level {

@@ -106,13 +106,22 @@ pub struct Diagnostic {
     pub span: Span,
     #[serde(skip)]
     pub level: Level,
-    /// Stable identity across edits that move lines: rule, item code, normalised material and
-    /// message (see [`fingerprint`]).
+    /// The material's normal form, which its fingerprint reads (see [`Diagnostic::fingerprint`]).
     #[serde(skip)]
-    pub fingerprint: Fingerprint,
+    pub material_norm: Option<Arc<str>>,
     /// The index of the finding's item in the corpus it was found in.
     #[serde(skip)]
     pub item_index: Option<u32>,
+}
+
+impl Diagnostic {
+    /// Stable identity across edits that move lines: rule, item code, normalised material and
+    /// message (see [`fingerprint`]). Computed when asked (SARIF, baselines), not for every
+    /// finding of every check: it reads the whole message a byte at a time.
+    #[must_use]
+    pub fn fingerprint(&self) -> Fingerprint {
+        fingerprint(&self.rule, self.item.as_deref(), self.material_norm.as_deref(), &self.message)
+    }
 }
 
 /// A finding's fingerprint, written as 16 lowercase hex digits (SARIF, baselines). Kept as a
@@ -411,12 +420,7 @@ impl<'a> Report<'a> {
                             .collect(),
                     })
                 }),
-                fingerprint: fingerprint(
-                    &rule.id,
-                    item.map(|i| i.code.value.as_str()),
-                    material.map(|m| &*m.norm_name),
-                    &f.message,
-                ),
+                material_norm: material.map(|m| m.norm_name.clone()),
                 span: f.span,
                 level: f.level,
                 item_index: f.item,

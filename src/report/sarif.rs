@@ -81,7 +81,7 @@ fn result_json(d: &Diagnostic, rule_index: usize) -> Value {
                 },
             },
         }],
-        "partialFingerprints": {"qingdan/v1": d.fingerprint},
+        "partialFingerprints": {"qingdan/v1": d.fingerprint()},
     });
     let mut props = serde_json::Map::new();
     if let Some(item) = &d.item {
