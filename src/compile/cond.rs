@@ -498,6 +498,7 @@ pub fn material_len(field: Field) -> Option<fn(&Material) -> usize> {
 
 /// How a text field of a material is read, if `field` is one.
 #[must_use]
+#[inline(always)]
 pub fn material_text(field: Field) -> Option<fn(&Material) -> Option<&str>> {
     material_texts!(field, |read| Some(read as fn(&Material) -> Option<&str>), None)
 }

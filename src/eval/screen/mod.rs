@@ -345,7 +345,7 @@ where
 
 /// `any`, `all`, `first` or `count` of `cond` over `elements`, each bound to `slot` in turn, as
 /// the interpreter's `Exec::quant`.
-#[inline]
+#[inline(always)]
 fn quantify<'a>(
     fx: &Fx<'a>,
     env: &mut [V<'a>],
