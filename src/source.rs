@@ -5,7 +5,7 @@
 //! as SPEC §9 requires) are computed on demand from a line-start table, so spans stay small.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 
@@ -72,14 +72,22 @@ impl<T> Spanned<T> {
 pub struct SourceFile {
     name: Arc<str>,
     text: Arc<str>,
-    line_starts: Arc<[u32]>,
-    /// About every [`CHECKPOINT`] bytes, on a character boundary: (byte offset, characters from
-    /// its line's start). Columns on long lines (a file written on one line) are then counted
-    /// from the nearest checkpoint, not from the start of the line for every finding.
-    checkpoints: Arc<[(u32, u32)]>,
+    /// Made with the file; a fragment's when first asked (see [`SourceFile::fragment`]). Shared
+    /// by the clones.
+    index: Arc<OnceLock<LineIndex>>,
     /// Lines before the text's first line: a fragment cut from a larger file at a line start
     /// reports the lines of that file (see [`SourceFile::fragment`]).
     line_base: u32,
+}
+
+/// Where a text's lines start, and where to count its columns from.
+#[derive(Debug)]
+struct LineIndex {
+    starts: Box<[u32]>,
+    /// About every [`CHECKPOINT`] bytes, on a character boundary: (byte offset, characters from
+    /// its line's start). Columns on long lines (a file written on one line) are then counted
+    /// from the nearest checkpoint, not from the start of the line for every finding.
+    checkpoints: Box<[(u32, u32)]>,
 }
 
 /// Distance between column checkpoints, in bytes.
@@ -89,57 +97,34 @@ impl SourceFile {
     #[must_use]
     pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
-        let bytes = text.as_bytes();
-        let mut starts = vec![0u32];
-        starts
-            .extend(memchr::memchr_iter(b'\n', bytes).map(|i| u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX)));
-        // A checkpoint is the first character boundary at or after every CHECKPOINT bytes; its
-        // column is counted from the previous checkpoint when that is on the same line, so a file
-        // on one long line is still read once.
-        let mut checkpoints: Vec<(u32, u32)> = Vec::new();
-        let mut previous: Option<(usize, usize)> = None;
-        let mut next_checkpoint = CHECKPOINT;
-        while next_checkpoint < bytes.len() {
-            let at = ceil_char_boundary(&text, next_checkpoint);
-            if at >= bytes.len() {
-                break;
-            }
-            // From the line table, not by searching back: that would read a long line once per checkpoint.
-            let line = starts.partition_point(|&s| s as usize <= at).saturating_sub(1);
-            let line_start = starts.get(line).map_or(0, |&s| s as usize);
-            let (from, counted) = match previous {
-                Some((pos, column)) if pos >= line_start => (pos, column),
-                _ => (line_start, 0),
-            };
-            let column = counted.saturating_add(text.get(from..at).map_or(0, |s| s.chars().count()));
-            checkpoints.push((u32::try_from(at).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX)));
-            previous = Some((at, column));
-            next_checkpoint = at.saturating_add(CHECKPOINT);
-        }
-        SourceFile {
-            name: name.into(),
-            text,
-            line_starts: starts.into(),
-            checkpoints: checkpoints.into(),
-            line_base: 0,
-        }
+        let index = Arc::new(OnceLock::from(LineIndex::of(&text)));
+        SourceFile { name: name.into(), text, index, line_base: 0 }
     }
 
     /// A piece of the file `name` that starts at the beginning of its line `first_line`
     /// (1-based): line numbers are reported as in the whole file; columns are unchanged because
-    /// the piece starts at a line start.
+    /// the piece starts at a line start. Its lines are found when first asked: the streaming
+    /// check cuts thousands of pieces to check them again, and reports on few.
     #[must_use]
     pub fn fragment(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>, first_line: usize) -> Self {
-        let mut f = SourceFile::new(name, text);
-        f.line_base = u32::try_from(first_line.saturating_sub(1)).unwrap_or(u32::MAX);
-        f
+        SourceFile {
+            name: name.into(),
+            text: text.into(),
+            index: Arc::new(OnceLock::new()),
+            line_base: u32::try_from(first_line.saturating_sub(1)).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::of(&self.text))
     }
 
     /// Characters from `line_start` to `offset` (both on character boundaries of one line).
     fn chars_between(&self, line_start: usize, offset: usize) -> usize {
         let at = u32::try_from(offset).unwrap_or(u32::MAX);
-        let i = self.checkpoints.partition_point(|&(pos, _)| pos <= at);
-        let (from, counted) = match i.checked_sub(1).and_then(|k| self.checkpoints.get(k)) {
+        let checkpoints = &self.index().checkpoints;
+        let i = checkpoints.partition_point(|&(pos, _)| pos <= at);
+        let (from, counted) = match i.checked_sub(1).and_then(|k| checkpoints.get(k)) {
             Some(&(pos, chars)) if pos as usize >= line_start => (pos as usize, chars as usize),
             _ => (line_start, 0),
         };
@@ -170,11 +155,12 @@ impl SourceFile {
     /// 0-based line index and the byte offset of its start.
     fn line_of(&self, offset: usize) -> (usize, usize) {
         let offset = u32::try_from(offset.min(self.text.len())).unwrap_or(u32::MAX);
-        let idx = match self.line_starts.binary_search(&offset) {
+        let starts = &self.index().starts;
+        let idx = match starts.binary_search(&offset) {
             Ok(i) => i,
             Err(i) => i.saturating_sub(1),
         };
-        let start = self.line_starts.get(idx).copied().unwrap_or(0) as usize;
+        let start = starts.get(idx).copied().unwrap_or(0) as usize;
         (idx, start)
     }
 
@@ -199,6 +185,39 @@ impl SourceFile {
     #[must_use]
     pub fn slice(&self, span: Span) -> &str {
         self.text.get(span.start as usize..span.end as usize).unwrap_or("")
+    }
+}
+
+impl LineIndex {
+    fn of(text: &str) -> LineIndex {
+        let bytes = text.as_bytes();
+        let mut starts = vec![0u32];
+        starts
+            .extend(memchr::memchr_iter(b'\n', bytes).map(|i| u32::try_from(i.saturating_add(1)).unwrap_or(u32::MAX)));
+        // A checkpoint is the first character boundary at or after every CHECKPOINT bytes; its
+        // column is counted from the previous checkpoint when that is on the same line, so a file
+        // on one long line is still read once.
+        let mut checkpoints: Vec<(u32, u32)> = Vec::new();
+        let mut previous: Option<(usize, usize)> = None;
+        let mut next_checkpoint = CHECKPOINT;
+        while next_checkpoint < bytes.len() {
+            let at = ceil_char_boundary(text, next_checkpoint);
+            if at >= bytes.len() {
+                break;
+            }
+            // From the line table, not by searching back: that would read a long line once per checkpoint.
+            let line = starts.partition_point(|&s| s as usize <= at).saturating_sub(1);
+            let line_start = starts.get(line).map_or(0, |&s| s as usize);
+            let (from, counted) = match previous {
+                Some((pos, column)) if pos >= line_start => (pos, column),
+                _ => (line_start, 0),
+            };
+            let column = counted.saturating_add(text.get(from..at).map_or(0, |s| s.chars().count()));
+            checkpoints.push((u32::try_from(at).unwrap_or(u32::MAX), u32::try_from(column).unwrap_or(u32::MAX)));
+            previous = Some((at, column));
+            next_checkpoint = at.saturating_add(CHECKPOINT);
+        }
+        LineIndex { starts: starts.into(), checkpoints: checkpoints.into() }
     }
 }
 
@@ -247,20 +266,19 @@ impl SourceCode for SourceFile {
         let end = (span.offset() + span.len()).min(text.len()).max(start);
         let (first_line, _) = self.line_of(start);
         let (last_line, _) = self.line_of(end.saturating_sub(usize::from(end > start)));
+        let starts = &self.index().starts;
         let from_line = first_line.saturating_sub(context_lines_before);
-        let to_line = (last_line + context_lines_after).min(self.line_starts.len().saturating_sub(1));
-        let from = self.line_starts.get(from_line).copied().unwrap_or(0) as usize;
-        let to = self.line_starts.get(to_line + 1).map_or(text.len(), |&s| (s as usize).saturating_sub(1));
+        let to_line = (last_line + context_lines_after).min(starts.len().saturating_sub(1));
+        let from = starts.get(from_line).copied().unwrap_or(0) as usize;
+        let to = starts.get(to_line + 1).map_or(text.len(), |&s| (s as usize).saturating_sub(1));
         let mut to = to.max(from).min(text.len());
         let (mut from, mut from_line, mut to_line) = (from, from_line, to_line);
         // Columns for miette's header: count characters, not bytes.
-        let line_start = self.line_starts.get(first_line).copied().unwrap_or(0) as usize;
+        let line_start = starts.get(first_line).copied().unwrap_or(0) as usize;
         if to.saturating_sub(from) > MAX_SNIPPET {
             // Long lines: only the span's own lines, cut to a window around it.
-            let line_end = self
-                .line_starts
-                .get(last_line.saturating_add(1))
-                .map_or(text.len(), |&s| (s as usize).saturating_sub(1));
+            let line_end =
+                starts.get(last_line.saturating_add(1)).map_or(text.len(), |&s| (s as usize).saturating_sub(1));
             from = floor_char_boundary(text, start.saturating_sub(LONG_LINE_CONTEXT).max(line_start));
             to = ceil_char_boundary(text, end.saturating_add(LONG_LINE_CONTEXT).min(line_end.max(end))).max(from);
             from_line = first_line;
@@ -368,18 +386,20 @@ mod tests {
         // number of characters before it on its line.
         let line: String = (0..3000).map(|i| if i % 3 == 0 { '运' } else { 'a' }).collect();
         let text = format!("{line}\n{line}{line}\nx\n{line}");
-        let f = SourceFile::new("long.yaml", text.as_str());
-        assert!(f.checkpoints.len() > 3);
-        let mut line_no = 1;
-        let mut column = 1;
-        for (off, c) in text.char_indices() {
-            assert_eq!(f.line_col(off), LineCol { line: line_no, column }, "at byte {off}");
-            if c == '\n' {
-                line_no += 1;
-                column = 1;
-            } else {
-                column += 1;
+        // A file's lines are found when it is made, a fragment's when first asked.
+        for f in [SourceFile::new("long.yaml", text.as_str()), SourceFile::fragment("long.yaml", text.as_str(), 1)] {
+            let mut line_no = 1;
+            let mut column = 1;
+            for (off, c) in text.char_indices() {
+                assert_eq!(f.line_col(off), LineCol { line: line_no, column }, "at byte {off}");
+                if c == '\n' {
+                    line_no += 1;
+                    column = 1;
+                } else {
+                    column += 1;
+                }
             }
+            assert!(f.index().checkpoints.len() > 3);
         }
     }
 }
