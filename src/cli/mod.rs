@@ -578,7 +578,12 @@ fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
         };
         write_output(args.output.as_deref(), &text)
     })?;
-    Ok(if report.fails(args.fail_on.into()) { Outcome::Findings } else { Outcome::Clean })
+    let outcome = if report.fails(args.fail_on.into()) { Outcome::Findings } else { Outcome::Clean };
+    // Freeing the findings (a national corpus has a million) is left to a pool thread: the
+    // process is about to end, and its exit does not wait for them.
+    let diagnostics = std::mem::take(&mut report.diagnostics);
+    rayon::spawn(move || drop(diagnostics));
+    Ok(outcome)
 }
 
 /// Writes through `f` to the file `path`, or to standard output, buffered.
