@@ -509,7 +509,7 @@ fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
         keep: crate::check::KEEP,
     };
     if args.load_only {
-        let s = crate::check::load_only(&discovery, &refs, &opts);
+        let s = on_pool(|| crate::check::load_only(&discovery, &refs, &opts));
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
@@ -517,7 +517,7 @@ fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
         println!("{} files, {} items, {} materials", s.files, s.items, s.materials);
         return Ok(Outcome::Clean);
     }
-    let checked = crate::check::check(&discovery, &refs, &program, &opts);
+    let checked = on_pool(|| crate::check::check(&discovery, &refs, &program, &opts));
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -584,6 +584,13 @@ fn run_check(cli: &Cli, args: &CheckArgs) -> Result<Outcome, Problems> {
     let diagnostics = std::mem::take(&mut report.diagnostics);
     rayon::spawn(move || drop(diagnostics));
     Ok(outcome)
+}
+
+/// Runs `f` on a thread of the pool, the calling thread waiting asleep. A check's steps between
+/// its parallel ones (the plan of phase 2, merging) then run on a worker, not on a thread that
+/// has to be woken and scheduled while the pool's threads, just idle, still spin on every core.
+fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| f())
 }
 
 /// Writes through `f` to the file `path`, or to standard output, buffered.
