@@ -259,7 +259,7 @@ impl Discovery {
     /// found here is checked as well, only later (the items its chains name are read again).
     #[must_use]
     pub fn may_hold_chains(&self, index: usize, overrides: &HashMap<PathBuf, String>) -> bool {
-        use std::io::{Read as _, Seek as _};
+        use std::io::Read as _;
 
         let Ok(path) = self.path(index) else { return true };
         if let Some(text) = overrides.get(path) {
@@ -268,14 +268,12 @@ impl Discovery {
         // Read in chunks into one small buffer: reading the file whole cost a fresh allocation
         // of its size, whose pages the system had to clear.
         let guess = || -> std::io::Result<bool> {
-            let head = std::fs::File::open(path)?;
-            let len = head.metadata()?.len();
+            let file = std::fs::File::open(path)?;
+            let len = file.metadata()?.len();
             if len <= CHAIN_WINDOW.saturating_mul(2) {
-                return chunks_name_chains(head.take(self.limits.max_file_bytes.saturating_add(1)));
+                return chunks_name_chains(file.take(self.limits.max_file_bytes.saturating_add(1)));
             }
-            let mut tail = std::fs::File::open(path)?;
-            tail.seek(std::io::SeekFrom::Start(len.saturating_sub(CHAIN_WINDOW)))?;
-            chunks_name_chains(head.take(CHAIN_WINDOW).chain(tail.take(CHAIN_WINDOW)))
+            chunks_name_chains(Ends { file, head: CHAIN_WINDOW, tail_at: Some(len.saturating_sub(CHAIN_WINDOW)) })
         };
         guess().unwrap_or(true)
     }
@@ -512,6 +510,35 @@ pub fn read_text_within(path: &Path, max_bytes: u64) -> Result<(SourceFile, Opti
     let bytes = read_bytes_within(path, max_bytes)?;
     let (text, note) = decode_text(&name, &bytes)?;
     Ok((SourceFile::new(name, text), note))
+}
+
+/// The first `head` bytes of a file, then its bytes from `tail_at` to its end, read through one
+/// handle (the streaming check guesses every file: a second handle for the tail was two more
+/// system calls a file).
+struct Ends {
+    file: std::fs::File,
+    head: u64,
+    /// Where the tail starts, until the reader has moved there.
+    tail_at: Option<u64>,
+}
+
+impl std::io::Read for Ends {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use std::io::Seek as _;
+
+        if self.head > 0 {
+            let n = (&self.file).take(self.head).read(buf)?;
+            self.head = self.head.saturating_sub(n as u64);
+            if n > 0 {
+                return Ok(n);
+            }
+            self.head = 0;
+        }
+        if let Some(at) = self.tail_at.take() {
+            self.file.seek(std::io::SeekFrom::Start(at))?;
+        }
+        self.file.read(buf)
+    }
 }
 
 /// Bytes searched at each end of a large file by [`Discovery::may_hold_chains`] (the head comes
