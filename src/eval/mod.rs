@@ -141,6 +141,9 @@ type EqIndex<'a> = FxHashMap<Option<&'a str>, Vec<u32>>;
 /// How many items each screen clears at a time (see `run_rules`).
 const SCREEN_RUN: u32 = 32;
 
+/// The fewest runs of `SCREEN_RUN` items that one worker takes at a time (see `run_rules`).
+const MIN_RUNS: usize = 16;
+
 /// Shorter lists are tested element by element: building an index would cost more.
 const LOOKUP_FROM: usize = 16;
 
@@ -204,9 +207,14 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
     // Items go in runs of `SCREEN_RUN`: each screen clears what it can in a run, rule after rule
     // (the same closures over and over, which the processor predicts), and the interpreter then
     // runs on the run's items in order, rule after rule, on what was not cleared.
+    // A corpus of up to `MIN_RUNS` runs is not split among the workers: the streaming check
+    // runs the rules of each file (a few hundred items) on the worker that loaded it while the
+    // other workers check other files, and a file split between two workers waited, at its end,
+    // for a part another had taken — the longer, the busier the machine.
     let run_all = |rules: &[usize], n: u32, root: fn(u32) -> Value<'static>, screens: &[Option<&screen::Screen>]| {
         (0..n.div_ceil(SCREEN_RUN))
             .into_par_iter()
+            .with_min_len(MIN_RUNS)
             .map_init(
                 || (Exec::new(cx, 0, None, &[], 1, (0, Value::Absent)), Vec::new(), Vec::new()),
                 |(ex, work, cleared), c| {
