@@ -207,10 +207,11 @@ fn run_rules(cx: &Ctx<'_>, rules: &[usize]) -> Vec<Finding> {
     // Items go in runs of `SCREEN_RUN`: each screen clears what it can in a run, rule after rule
     // (the same closures over and over, which the processor predicts), and the interpreter then
     // runs on the run's items in order, rule after rule, on what was not cleared.
-    // A corpus of up to `MIN_RUNS` runs is not split among the workers: the streaming check
-    // runs the rules of each file (a few hundred items) on the worker that loaded it while the
-    // other workers check other files, and a file split between two workers waited, at its end,
-    // for a part another had taken — the longer, the busier the machine.
+    // A worker takes at least `MIN_RUNS` runs at a time, so a corpus of fewer than twice as many
+    // (1,024 items) is not split among the workers: the streaming check runs the rules of each
+    // file (a few hundred items) on the worker that loaded it while the other workers check
+    // other files, and a file split between two workers waited, at its end, for a part another
+    // had taken — the longer, the busier the machine.
     let run_all = |rules: &[usize], n: u32, root: fn(u32) -> Value<'static>, screens: &[Option<&screen::Screen>]| {
         (0..n.div_ceil(SCREEN_RUN))
             .into_par_iter()
