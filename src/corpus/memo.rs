@@ -5,6 +5,7 @@
 use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::hash::Hash;
+use std::sync::Mutex;
 use std::thread::LocalKey;
 
 use rustc_hash::FxHashMap;
@@ -57,5 +58,26 @@ pub fn memoized<V: Clone>(
     // Computed outside the borrow: `compute` may use other memos.
     let v = compute(key);
     memo.with_borrow_mut(|m| m.remember(owner, limit, key.into(), v.clone()));
+    v
+}
+
+/// `compute(key)`, remembered in `memo`, shared by all threads, for `owner` up to `limit` texts:
+/// behind a thread's own memo, for what is costly enough that no two threads should compute it.
+/// Computed outside the lock (two threads may both compute a text, and find the same); a
+/// poisoned lock only means computing again.
+pub fn memoized_shared<V: Clone>(
+    memo: &Mutex<Memo<V>>,
+    owner: u64,
+    limit: usize,
+    key: &str,
+    compute: impl FnOnce(&str) -> V,
+) -> V {
+    if let Some(v) = memo.lock().ok().and_then(|m| m.get(owner, key).cloned()) {
+        return v;
+    }
+    let v = compute(key);
+    if let Ok(mut m) = memo.lock() {
+        m.remember(owner, limit, key.into(), v.clone());
+    }
     v
 }

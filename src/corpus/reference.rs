@@ -15,7 +15,7 @@ use regex::{Regex, RegexSet};
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
-use super::memo::{Memo, memoized};
+use super::memo::{Memo, memoized, memoized_shared};
 use super::model::{CHANNEL, Date, Domain, STATUTE_LEVEL, VERIFICATION};
 use super::normalize;
 use crate::diag::SourceError;
@@ -591,16 +591,7 @@ impl PhraseMatcher {
     #[must_use]
     pub fn find(&self, text: &str) -> Option<String> {
         memoized(&PHRASE_MEMO, self.id, PHRASE_MEMO_LIMIT, text, |t| {
-            // Searched outside the lock: another thread may search the same text meanwhile, and
-            // both find the same.
-            if let Some(found) = SHARED_PHRASES.lock().ok().and_then(|m| m.get(self.id, t).cloned()) {
-                return found;
-            }
-            let found = self.search(t).map(Box::from);
-            if let Ok(mut m) = SHARED_PHRASES.lock() {
-                m.remember(self.id, PHRASE_MEMO_LIMIT, t.into(), found.clone());
-            }
-            found
+            memoized_shared(&SHARED_PHRASES, self.id, PHRASE_MEMO_LIMIT, t, |t| self.search(t).map(Box::from))
         })
         .map(String::from)
     }
